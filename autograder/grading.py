@@ -1,0 +1,179 @@
+"""Grade a folder of student submissions with nbgrader, write feedback and export the grades.
+
+Submissions are laid out one folder per student, holding the chapters' notebooks under their
+release names, either flat or in a folder per chapter::
+
+    submissions/alice/01_ml_basics.ipynb
+    submissions/bob/01_ml_basics/01_ml_basics.ipynb
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from tqdm.auto import tqdm
+
+from autograder.course import Chapter, Course, nbgrader_config
+from autograder.release import prepare_course_dir
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    chapter: Chapter
+    path: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How grading one submission ended. ``status``: graded, malformed or failed."""
+
+    student: str
+    chapter: str
+    status: str
+    score: float = 0.0
+    max_score: float = 0.0
+    manual_pending: int = 0
+    message: str = ""
+
+
+def find_submissions(folder: Path, course: Course) -> tuple[list[Submission], list[str]]:
+    """The submissions in ``folder`` and a list of problems with what was skipped."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"submissions folder {folder} does not exist")
+    found, problems = [], []
+    by_name = {f"{c.id}.ipynb": c for c in course.chapters}
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if not STUDENT_ID.match(student_dir.name):
+            problems.append(f"{student_dir}: not a valid student id (letters, digits, _ . @ -)")
+            continue
+        notebooks = sorted(student_dir.glob("*.ipynb")) + sorted(student_dir.glob("*/*.ipynb"))
+        for path in notebooks:
+            if ".ipynb_checkpoints" in path.parts:
+                continue
+            chapter = by_name.get(path.name)
+            if chapter is None:
+                problems.append(f"{path}: not a chapter notebook of this course (expected {', '.join(by_name)})")
+            elif any(s.student == student_dir.name and s.chapter == chapter for s in found):
+                problems.append(f"{path}: a second copy of {path.name} for {student_dir.name}; ignored")
+            else:
+                found.append(Submission(student_dir.name, chapter, path))
+    return found, problems
+
+
+def _check_readable(path: Path) -> str | None:
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # any reason a notebook cannot be read is reported, not raised
+        return f"not a valid notebook: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return None
+
+
+def autograde(
+    course: Course,
+    submissions: Iterable[Submission],
+    course_dir: Path,
+    *,
+    db_url: str | None = None,
+    progress: bool = True,
+) -> list[Outcome]:
+    """Autograde each submission with nbgrader into ``course_dir``'s gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    submissions = list(submissions)
+    chapters = tuple(c for c in course.chapters if any(s.chapter == c for s in submissions))
+    api = prepare_course_dir(course_dir, chapters, db_url)
+    db = api.coursedir.db_url
+    outcomes = []
+    for sub in tqdm(submissions, desc="autograding", unit="notebook", disable=not progress):
+        if problem := _check_readable(sub.path):
+            outcomes.append(Outcome(sub.student, sub.chapter.id, "malformed", message=problem))
+            continue
+        target = course_dir / "submitted" / sub.student / sub.chapter.id
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sub.path, target / f"{sub.chapter.id}.ipynb")
+        result = api.autograde(sub.chapter.id, sub.student, force=True, create=True)
+        if not result["success"]:
+            error = (result.get("error") or result.get("log") or "unknown error").strip()
+            outcomes.append(Outcome(sub.student, sub.chapter.id, "failed", message=error.splitlines()[-1]))
+            continue
+        with Gradebook(db) as gb:
+            try:
+                graded = gb.find_submission(sub.chapter.id, sub.student)
+            except MissingEntry:
+                outcomes.append(Outcome(sub.student, sub.chapter.id, "failed", message="no grades recorded"))
+                continue
+            pending = sum(g.needs_manual_grade for nb in graded.notebooks for g in nb.grades)
+            outcomes.append(
+                Outcome(sub.student, sub.chapter.id, "graded", graded.score, graded.max_score, pending)
+            )
+    return outcomes
+
+
+def cell_scores(course_dir: Path, chapter_id: str, student: str, db_url: str | None = None) -> dict[str, float]:
+    """Score of every graded cell of one student's chapter, by grade id."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(nbgrader_config(course_dir, db_url).CourseDirectory.db_url) as gb:
+        graded = gb.find_submission_notebook(chapter_id, chapter_id, student)
+        return {grade.name: float(grade.score) for grade in graded.grades}
+
+
+def generate_feedback(course: Course, course_dir: Path, *, db_url: str | None = None) -> list[Path]:
+    """HTML feedback for every autograded submission (hidden tests' source left out)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = nbgrader_config(course_dir, db_url)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for chapter in course.chapters:
+        if (course_dir / "autograded").exists() and any((course_dir / "autograded").glob(f"*/{chapter.id}")):
+            result = api.generate_feedback(chapter.id)
+            if not result["success"]:
+                raise RuntimeError(f"feedback for {chapter.id} failed:\n{result.get('error')}")
+    return sorted((course_dir / "feedback").glob("*/*/*.html"))
+
+
+def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | None = None) -> int:
+    """Write one row per student, one column per graded cell of every chapter; returns the row count."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(nbgrader_config(course_dir, db_url).CourseDirectory.db_url) as gb:
+        assignments = {a.name for a in gb.assignments}
+        chapters = [c for c in course.chapters if c.id in assignments]
+        columns: list[tuple[str, str]] = []
+        for chapter in chapters:
+            cells = gb.find_notebook(chapter.id, chapter.id).grade_cells
+            columns += [(chapter.id, cell.name) for cell in cells]
+        header = ["student", *(f"{c}:{g}" for c, g in columns)]
+        header += [f"{c.id}:total" for c in chapters] + ["total", "max_total"]
+        rows = []
+        for student in sorted(s.id for s in gb.students):
+            scores: dict[tuple[str, str], float | str] = {}
+            totals: list[float | str] = []
+            for chapter in chapters:
+                try:
+                    graded = gb.find_submission_notebook(chapter.id, chapter.id, student)
+                except MissingEntry:
+                    totals.append("")
+                    continue
+                scores.update({(chapter.id, g.name): float(g.score) for g in graded.grades})
+                totals.append(float(graded.score))
+            max_total = sum(float(gb.find_notebook(c.id, c.id).max_score) for c in chapters)
+            total = sum(t for t in totals if t != "")
+            rows.append([student, *(scores.get(col, "") for col in columns), *totals, total, max_total])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return len(rows)

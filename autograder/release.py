@@ -1,0 +1,82 @@
+"""Build the student release: chapter sources -> nbgrader source -> generate_assignment -> notebooks/."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder.authoring import read_source
+from autograder.course import Chapter, nbgrader_config, write_nbgrader_config
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not generate a chapter's release."""
+
+
+def prepare_course_dir(course_dir: Path, chapters: tuple[Chapter, ...], db_url: str | None = None):
+    """Write the chapters' nbgrader source notebooks into ``course_dir`` and generate their releases.
+
+    Returns the NbGraderAPI bound to that course directory (its gradebook then knows every
+    chapter's cells, which autograding needs to restore tests that students edited).
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    course_dir.mkdir(parents=True, exist_ok=True)
+    config = nbgrader_config(course_dir, db_url)
+    write_nbgrader_config(config, course_dir / "nbgrader_config.py")
+    for chapter in chapters:
+        target = course_dir / "source" / chapter.id / f"{chapter.id}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(read_source(chapter.source), target)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for chapter in chapters:
+        result = api.generate_assignment(chapter.id, force=True, create=True)
+        if not result["success"]:
+            raise ReleaseError(f"generate_assignment {chapter.id} failed:\n{result.get('error') or result.get('log')}")
+    return api
+
+
+def normalized(nb: NotebookNode) -> str:
+    """The committed form of a release notebook: stable key order and no run-time metadata."""
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)
+    return nbformat.writes(nb) + "\n"
+
+
+def generate(chapters: tuple[Chapter, ...]) -> dict[Chapter, str]:
+    """Release notebooks (as committed text) for the chapters, built in a scratch course dir."""
+    with tempfile.TemporaryDirectory(prefix="dlcourse-release-") as tmp:
+        prepare_course_dir(Path(tmp), chapters)
+        return {
+            chapter: normalized(nbformat.read(Path(tmp) / "release" / chapter.id / f"{chapter.id}.ipynb", 4))
+            for chapter in chapters
+        }
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    written: tuple[Path, ...]
+    stale: tuple[Path, ...]
+
+
+def build(chapters: tuple[Chapter, ...], *, check: bool = False) -> SyncReport:
+    """Regenerate ``notebooks/``; with ``check``, only report which releases are out of date."""
+    written, stale = [], []
+    for chapter, text in generate(chapters).items():
+        current = chapter.release.read_text() if chapter.release.exists() else None
+        if current == text:
+            continue
+        stale.append(chapter.release)
+        if not check:
+            chapter.release.parent.mkdir(parents=True, exist_ok=True)
+            chapter.release.write_text(text)
+            written.append(chapter.release)
+    return SyncReport(tuple(written), tuple(stale))
