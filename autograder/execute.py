@@ -56,9 +56,8 @@ def _failure(cell: NotebookNode) -> str | None:
     for output in cell.get("outputs", []):
         if output.output_type == "error":
             return f"{output.ename}: {output.evalue}".strip()
-        if output.output_type == "stream" and output.name == "stderr":
-            if not is_harmless_stderr(output.text):
-                return f"wrote to stderr: {output.text.strip()[:300]}"
+        if output.output_type == "stream" and output.name == "stderr" and not is_harmless_stderr(output.text):
+            return f"wrote to stderr: {output.text.strip()[:300]}"
     return None
 
 

@@ -10,7 +10,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.authoring import role
-from autograder.execute import CellResult, execute, cell_results
+from autograder.execute import CellResult, cell_results, execute
 
 
 @dataclass(frozen=True)

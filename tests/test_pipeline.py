@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from conftest import make_toy_course
 
 from autograder import grading, release
+from autograder.authoring import read_source
 from autograder.cli import main
 from autograder.validate import leaks, secret_lines
-from autograder.authoring import read_source
 
 pytestmark = pytest.mark.slow
 
