@@ -1,0 +1,105 @@
+"""Every chapter of course.toml: in sync, leak-free, solved by its reference, graded fairly by nbgrader."""
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import grading, mutants, release
+from autograder.authoring import cells_with_role, read_source
+from autograder.course import Course
+from autograder.execute import cell_results, execute
+from autograder.validate import leaks
+
+pytestmark = pytest.mark.slow
+COURSE = Course.load(Path(__file__).resolve().parents[1])
+CHAPTERS = [pytest.param(c, id=c.id) for c in COURSE.chapters]
+MUTANTS = [
+    pytest.param(chapter, mutant, id=f"{chapter.id}:{mutant.cell}:{i}")
+    for chapter in COURSE.chapters
+    if chapter.mutants.exists()
+    for i, mutant in enumerate(mutants.load_mutants(chapter.mutants))
+]
+
+
+def auto_points(nb) -> dict[str, float]:
+    return {c.id: float(c.metadata.nbgrader["points"]) for c in cells_with_role(nb, "tests")}
+
+
+def solved(chapter, replace: dict[str, str] | None = None):
+    """The release with every exercise answered as in the reference (and some cells replaced)."""
+    answers = {c.id: c.source for c in cells_with_role(read_source(chapter.source), "solution", "answer")}
+    answers.update(replace or {})
+    nb = nbformat.read(chapter.release, as_version=4)
+    for cell in nb.cells:
+        if cell.id in answers:
+            cell.source = answers[cell.id]
+    return nb
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_is_in_sync_and_hides_solutions_and_hidden_tests(chapter):
+    assert release.build((chapter,), check=True).stale == (), "run `./course build`"
+    shipped = nbformat.read(chapter.release, as_version=4)
+    assert leaks(read_source(chapter.source), shipped) == []
+    text = chapter.release.read_text()
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_points_add_up_to_the_chapter_total(chapter):
+    nb = read_source(chapter.source)
+    total = sum(float(c.metadata.nbgrader["points"]) for c in cells_with_role(nb, "tests", "answer"))
+    assert total == chapter.points
+    assert any(c.cell_type == "markdown" for c in cells_with_role(nb, "answer")), "needs a written answer"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_reference_solution_runs_offline_and_passes_every_test(chapter):
+    start = time.perf_counter()
+    results = cell_results(execute(read_source(chapter.source)))
+    elapsed = time.perf_counter() - start
+    print(f"{chapter.id}: solution executed in {elapsed:.1f} s")
+    assert results and [r for r in results if not r.passed] == []
+    assert elapsed < 60
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_nbgrader_scores_blank_zero_solution_full_one_mistake_the_rest(chapter, tmp_path):
+    points = auto_points(read_source(chapter.source))
+    mistake = next(m for m in mutants.load_mutants(chapter.mutants))
+    folder = tmp_path / "submissions"
+    for student, nb in {
+        "blank": nbformat.read(chapter.release, as_version=4),
+        "solution": solved(chapter),
+        "mistake": solved(chapter, {mistake.cell: mistake.source}),
+    }.items():
+        (folder / student).mkdir(parents=True)
+        nbformat.write(nb, folder / student / chapter.release.name)
+    course = Course(COURSE.root, COURSE.title, (chapter,))
+    found, problems = grading.find_submissions(folder, course)
+    assert problems == []
+    course_dir = tmp_path / "course"
+    outcomes = {o.student: o for o in grading.autograde(course, found, course_dir, progress=False)}
+    assert {o.status for o in outcomes.values()} == {"graded"}
+    assert outcomes["blank"].score == 0
+    assert outcomes["blank"].max_score == chapter.points
+    written = [c.id for c in cells_with_role(read_source(chapter.source), "answer")]
+    assert grading.cell_scores(course_dir, chapter.id, "solution") == {**points, **dict.fromkeys(written, 0.0)}
+    assert outcomes["solution"].manual_pending == len(written)  # full marks once graded by hand
+    assert outcomes["mistake"].score == sum(points.values()) - points[mistake.fails], mistake.why
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_graded_function_has_three_mutants(chapter):
+    listed = [m.cell for m in mutants.load_mutants(chapter.mutants)]
+    functions = [c.id for c in cells_with_role(read_source(chapter.source), "solution") if "def " in c.source]
+    assert functions
+    assert {f: listed.count(f) for f in functions if listed.count(f) < 3} == {}
+
+
+@pytest.mark.parametrize(("chapter", "mutant"), MUTANTS)
+def test_mutant_fails_its_tests(chapter, mutant):
+    result = mutants.run(read_source(chapter.source), mutant)
+    assert not result.passed, f"{mutant.fails} accepts a wrong {mutant.cell}: {mutant.why}"
