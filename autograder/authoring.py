@@ -7,6 +7,7 @@ header, expanded here into nbgrader's cell metadata::
     # %% nbgrader="tests" grade_id="test_fit_ridge" points=3      autograded tests (visible + hidden)
     # %% [markdown] nbgrader="answer" grade_id="why" points=2     written answer, graded by hand
     # %% nbgrader="readonly"                                      locked cell
+    # %% nbgrader="solution" grade_id="affine_forward" export=true   also goes to dllib (see library.py)
 
 Everything else is an ordinary cell. Cell ids are derived from grade ids and positions so that
 the generated notebooks are byte-for-byte reproducible.
@@ -34,7 +35,6 @@ ROLES: dict[str, dict[str, bool]] = {
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-SHORTHAND_KEYS = ("nbgrader", "grade_id", "points")
 
 
 class AuthoringError(ValueError):
@@ -56,8 +56,13 @@ def _expand(cell: NotebookNode, index: int, where: str) -> None:
     kind = cell.metadata.pop("nbgrader", None)
     grade_id = cell.metadata.pop("grade_id", None)
     points = cell.metadata.pop("points", None)
+    export = cell.metadata.pop("export", None)
     cell.metadata.pop("lines_to_next_cell", None)
     here = f"{where}, cell {index + 1}"
+    if export is not None:
+        if kind != "solution" or export is not True:
+            raise AuthoringError(f"{here}: export=true is only for solution cells")
+        cell.metadata["export"] = True
     if kind is None:
         if grade_id is not None or points is not None:
             raise AuthoringError(f"{here}: grade_id/points given without nbgrader=\"...\" role")

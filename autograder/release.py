@@ -11,6 +11,7 @@ from nbformat import NotebookNode
 
 from autograder.authoring import read_source
 from autograder.course import Chapter, nbgrader_config, write_nbgrader_config
+from autograder.library import library_module
 
 
 class ReleaseError(RuntimeError):
@@ -48,6 +49,7 @@ def normalized(nb: NotebookNode) -> str:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cell.metadata.pop("execution", None)
+        cell.metadata.pop("export", None)
     return nbformat.writes(nb) + "\n"
 
 
@@ -68,15 +70,18 @@ class SyncReport:
 
 
 def build(chapters: tuple[Chapter, ...], *, check: bool = False) -> SyncReport:
-    """Regenerate ``notebooks/``; with ``check``, only report which releases are out of date."""
+    """Regenerate ``notebooks/`` and ``dllib/``; with ``check``, only report what is out of date."""
     written, stale = [], []
-    for chapter, text in generate(chapters).items():
-        current = chapter.release.read_text() if chapter.release.exists() else None
-        if current == text:
+    targets = {chapter.release: text for chapter, text in generate(chapters).items()}
+    for chapter in chapters:
+        if (module := library_module(chapter)) is not None:
+            targets[module[0]] = module[1]
+    for path, text in targets.items():
+        if path.exists() and path.read_text() == text:
             continue
-        stale.append(chapter.release)
+        stale.append(path)
         if not check:
-            chapter.release.parent.mkdir(parents=True, exist_ok=True)
-            chapter.release.write_text(text)
-            written.append(chapter.release)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            written.append(path)
     return SyncReport(tuple(written), tuple(stale))

@@ -71,3 +71,25 @@ def test_solution_namespace_runs_everything_but_the_tests(tmp_path):
     namespace = solution_namespace(write(tmp_path, text))
     assert namespace["mse"]([3.0], [1.0]) == 4.0
     assert namespace["q1_answer"] == "b"
+
+
+def test_export_marks_solution_cells_only(tmp_path):
+    nb = read_source(write(tmp_path, '# %% nbgrader="solution" grade_id="f" export=true\ndef f():\n    return 1\n'))
+    assert nb.cells[0].metadata.export is True
+    with pytest.raises(AuthoringError, match="export=true is only for solution cells"):
+        read_source(write(tmp_path, '# %% nbgrader="tests" grade_id="t" points=1 export=true\nx = 1\n'))
+
+
+def test_library_module_strips_solution_markers(tmp_path):
+    from conftest import make_toy_course
+
+    from autograder.library import library_module
+
+    course = make_toy_course(tmp_path / "c", TOY_SOURCE.replace('grade_id="mse"', 'grade_id="mse" export=true'))
+    path, text = library_module(course.chapters[0])
+    assert path == course.root / "dllib" / "chtoy.py"
+    assert "BEGIN SOLUTION" not in text and "return float(np.mean(diff**2))" in text
+    namespace: dict = {}
+    exec(text, namespace)
+    assert namespace["mse"]([3.0], [1.0]) == 4.0
+    assert library_module(make_toy_course(tmp_path / "d").chapters[0]) is None

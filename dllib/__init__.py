@@ -1,0 +1,1 @@
+"""Reference pieces of earlier chapters, generated from solutions/ by `./course build`."""
