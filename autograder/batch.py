@@ -1,0 +1,361 @@
+"""Grade a whole class: in parallel, each submission in its own sandboxed kernel, resumably.
+
+Workers grade; only the main process writes the gradebook (nbgrader's, any SQLAlchemy URL),
+one student's chapter per transaction. A submission whose file is unchanged since it was
+graded is skipped, so an interrupted run simply runs again. Jobs are plain data and
+``grade_job`` a top-level function: any ``concurrent.futures.Executor`` can run them, a
+distributed engine's included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from tqdm.auto import tqdm
+
+from autograder.authoring import read_source, role
+from autograder.course import Course
+from autograder.execute import is_harmless_stderr
+from autograder.grading import Submission
+from autograder.integrity import PROBE, differences, read_probe
+from autograder.release import prepare_course_dir
+from autograder.restore import reference_notebook, restore
+from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
+
+MAX_SUBMISSION_BYTES = 64 * 2**20
+MAX_OUTPUT_CHARS = 20_000
+STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to grade one submission, as plain data."""
+
+    student: str
+    chapter: str
+    submission: str  # the notebook file's text
+    reference: dict  # reference notebook (release + hidden tests)
+    limits: Limits
+    sandbox: bool = True
+
+
+@dataclass
+class CellGrade:
+    score: float | None
+    max_score: float
+    needs_manual: bool = False
+    message: str = ""
+
+
+@dataclass
+class JobResult:
+    student: str
+    chapter: str
+    status: str
+    cells: dict[str, CellGrade] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    notebook: dict | None = None
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(c.score or 0.0 for c in self.cells.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.cells.values())
+
+
+# ----------------------------------------------------------------------------- worker side
+
+
+def _failure(outputs: list[dict], reply_ok: bool) -> str | None:
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {output.get('evalue')}".strip()
+        if output.get("output_type") == "stream" and output.get("name") == "stderr" \
+                and not is_harmless_stderr(output.get("text", "")):
+            return "wrote to stderr: " + output.get("text", "").strip()[:300]
+    return None if reply_ok else "the cell did not finish normally"
+
+
+def _shorten(cell) -> None:
+    for output in cell.get("outputs", []):
+        if "text" in output and len(output["text"]) > MAX_OUTPUT_CHARS:
+            output["text"] = output["text"][:MAX_OUTPUT_CHARS] + "\n... (output truncated)\n"
+        if output.get("output_type") == "error":
+            output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"[:MAX_OUTPUT_CHARS]]
+
+
+def _kill(km) -> None:
+    if hasattr(km, "kill_now"):
+        km.kill_now()
+    elif getattr(km, "provisioner", None) is not None and km.provisioner.process is not None:
+        km.provisioner.process.kill()
+
+
+def _kernel_manager(job: Job, workdir: Path):
+    if not job.sandbox:
+        from jupyter_client import AsyncKernelManager
+
+        return AsyncKernelManager(kernel_name="python3")
+    uid = 200_000 + os.getpid() % 100_000  # concurrent workers have distinct pids, so uids
+    os.chown(workdir, uid, uid)
+    return SandboxedKernelManager(workdir=workdir, uid=uid, limits=job.limits)
+
+
+def grade_job(job: Job) -> JobResult:
+    """Grade one submission (runs in a worker process)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbgrader.utils import determine_grade
+
+    start = time.monotonic()
+    result = JobResult(job.student, job.chapter, "graded")
+    if len(job.submission) > MAX_SUBMISSION_BYTES:
+        result.status, result.notes = "malformed", [f"file larger than {MAX_SUBMISSION_BYTES >> 20} MiB"]
+        return result
+    try:
+        submitted = nbformat.reads(job.submission, as_version=4)
+        if not isinstance(submitted.get("cells"), list):
+            raise ValueError("no list of cells")
+    except Exception as err:  # every unreadable file is reported, never raised
+        result.status = "malformed"
+        result.notes = [f"not a readable notebook: {type(err).__name__}: {str(err)[:200]}"]
+        return result
+    for cell in submitted.cells:  # giant outputs are dropped before anything else
+        cell.pop("outputs", None)
+        cell.pop("attachments", None)
+    restored = restore(submitted, nbformat.from_dict(job.reference))
+    nb, result.notes = restored.notebook, restored.notes
+    if result.notes and any("missing" in n or "duplicate" in n for n in result.notes):
+        result.status = "partial"
+
+    replies: dict[int, bool] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    client = NotebookClient(
+        nb, km=_kernel_manager(job, workdir), timeout=job.limits.cell_timeout, allow_errors=True,
+        interrupt_on_timeout=True, startup_timeout=60, resources={"metadata": {"path": str(workdir)}},
+        on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
+            cell_index, execute_reply.get("content", {}).get("status") == "ok"),
+    )
+    tampered: list[str] = []
+    ran: set[str] = set()
+
+    def probe() -> dict | None:
+        cell = nbformat.v4.new_code_cell(PROBE)
+        nb.cells.append(cell)  # nbclient addresses outputs by index: give the probe its own
+        try:
+            client.execute_cell(cell, len(nb.cells) - 1)
+        finally:
+            nb.cells.pop()
+        return read_probe(cell.outputs)
+
+    deadline = threading.Timer(job.limits.wall_time, lambda: _kill(client.km))
+    deadline.daemon = True
+    try:
+        with client.setup_kernel():
+            deadline.start()
+            baseline = probe()
+            if baseline is None:
+                raise DeadKernelError("the grading kernel did not start properly")
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                if time.monotonic() - start > job.limits.wall_time:
+                    result.status = "timed out"
+                    result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")
+                    break
+                began = time.monotonic()
+                try:
+                    client.execute_cell(cell, index)
+                except CellTimeoutError:
+                    replies[index] = False
+                if time.monotonic() - began >= job.limits.cell_timeout:
+                    result.status = "timed out"
+                    result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")
+                if role(cell) == "tests":
+                    changes = differences(baseline, probe())
+                    if changes and not tampered:
+                        tampered = changes
+                        result.flags.append(f"tampering detected after {cell.id}: " + "; ".join(changes[:5]))
+                    if not tampered:
+                        ran.add(cell.id)
+    except DeadKernelError as err:
+        if time.monotonic() - start >= job.limits.wall_time:
+            result.status = "timed out"
+            result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")
+        else:
+            result.status = "crashed"
+            result.notes.append(f"the kernel died ({str(err)[:120] or 'killed'}); later cells did not run")
+    except Exception as err:  # a kernel that cannot even start must not stop the batch
+        result.status = "crashed"
+        result.notes.append(f"grading stopped: {type(err).__name__}: {str(err)[:200]}")
+    finally:
+        deadline.cancel()
+        with contextlib.suppress(Exception):
+            client._cleanup_kernel()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        points = float(meta["points"])
+        if role(cell) == "tests":
+            failure = _failure(cell.get("outputs", []), replies.get(index, False))
+            if index not in replies:
+                failure = "did not run: the kernel had died or time ran out"
+            elif cell.id not in ran:
+                failure = "not graded: tampering detected" if tampered else failure
+            result.cells[cell.id] = CellGrade(0.0 if failure else points, points, message=failure or "")
+        else:
+            score, _ = determine_grade(cell)
+            result.cells[cell.id] = CellGrade(score, points, needs_manual=score is None)
+        _shorten(cell)
+    result.notebook = nb
+    result.seconds = time.monotonic() - start
+    return result
+
+
+# ----------------------------------------------------------------------------- main side
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def exclusive(course_dir: Path) -> Iterator[None]:
+    """One grading run per course directory at a time."""
+    course_dir.mkdir(parents=True, exist_ok=True)
+    with open(course_dir / ".grading.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise RuntimeError(f"another grading run is using {course_dir}") from err
+        yield
+
+
+def _marker(course_dir: Path, student: str, chapter: str) -> Path:
+    return course_dir / "autograded" / student / chapter / ".graded-sha256"
+
+
+def store(gb, course_dir: Path, result: JobResult, sha: str) -> None:
+    """Replace this student's grades for this chapter with the result (one student at a time)."""
+    from nbgrader.api import MissingEntry
+
+    marker = _marker(course_dir, result.student, result.chapter)
+    marker.unlink(missing_ok=True)
+    gb.update_or_create_student(result.student)
+    with contextlib.suppress(MissingEntry):
+        gb.remove_submission(result.chapter, result.student)
+    gb.add_submission(result.chapter, result.student)
+    graded = gb.find_submission_notebook(result.chapter, result.chapter, result.student)
+    for grade in graded.grades:
+        cell = result.cells.get(grade.name)
+        grade.auto_score = cell.score if cell else 0.0
+        grade.needs_manual_grade = bool(cell and cell.needs_manual)
+    graded.flagged = bool(result.flags)
+    gb.db.commit()
+    folder = marker.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if result.notebook is not None:
+        nbformat.write(nbformat.from_dict(result.notebook), folder / f"{result.chapter}.ipynb")
+    summary = {k: v for k, v in asdict(result).items() if k != "notebook"}
+    (folder / "report.json").write_text(json.dumps(summary, indent=1))
+    marker.write_text(sha)
+
+
+def grade_batch(
+    course: Course,
+    submissions: list[Submission],
+    course_dir: Path,
+    *,
+    db_url: str | None = None,
+    limits: Limits | None = None,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    sandbox: bool | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> list[JobResult]:
+    """Grade submissions in parallel; already graded, unchanged ones are skipped unless ``force``."""
+    from nbgrader.api import Gradebook
+
+    sandbox = sandbox_available() if sandbox is None else sandbox
+    if sandbox and not sandbox_available():
+        raise RuntimeError("the sandbox needs bubblewrap and root: apt-get install bubblewrap")
+    course_dir = course_dir.resolve()
+    with exclusive(course_dir):
+        chapters = tuple(c for c in course.chapters if any(s.chapter == c for s in submissions))
+        api = prepare_course_dir(course_dir, chapters, db_url)
+        references = {
+            c.id: reference_notebook(nbformat.read(c.release, as_version=4), read_source(c.source))
+            for c in chapters
+        }
+        todo, done = [], []
+        for sub in submissions:
+            sha = digest(sub.path)
+            marker = _marker(course_dir, sub.student, sub.chapter.id)
+            if not force and marker.exists() and marker.read_text() == sha:
+                report = json.loads((marker.parent / "report.json").read_text())
+                report["cells"] = {k: CellGrade(**v) for k, v in report["cells"].items()}
+                done.append(JobResult(**report))
+                continue
+            text = sub.path.read_text(errors="replace") if sub.path.stat().st_size <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
+            todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
+                             limits or Limits(), sandbox), sha))
+        own = executor is None
+        executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        results = list(done)
+        try:
+            with Gradebook(api.coursedir.db_url) as gb:
+                futures = {executor.submit(grade_job, job): (job, sha) for job, sha in todo}
+                bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
+                for future in as_completed(futures):
+                    job, sha = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as err:  # a worker that died is one crashed submission
+                        result = JobResult(job.student, job.chapter, "crashed",
+                                           notes=[f"worker failed: {type(err).__name__}: {err}"])
+                    store(gb, course_dir, result, sha)
+                    results.append(result)
+                    bar.update()
+                bar.close()
+        finally:
+            if own:
+                executor.shutdown(cancel_futures=True)
+    return sorted(results, key=lambda r: (r.student, r.chapter))
+
+
+def class_statistics(results: list[JobResult]) -> dict[str, dict[str, float]]:
+    """Per exercise: mean score and the share of students who did not get full marks."""
+    stats: dict[str, dict[str, float]] = {}
+    for result in results:
+        for grade_id, cell in result.cells.items():
+            if cell.needs_manual:
+                continue
+            entry = stats.setdefault(f"{result.chapter}:{grade_id}", {"n": 0, "sum": 0.0, "failed": 0, "max": cell.max_score})
+            entry["n"] += 1
+            entry["sum"] += cell.score or 0.0
+            entry["failed"] += (cell.score or 0.0) < cell.max_score
+    return {
+        key: {"mean": e["sum"] / e["n"], "max": e["max"], "failing": e["failed"] / e["n"], "students": e["n"]}
+        for key, e in sorted(stats.items())
+    }
