@@ -58,6 +58,7 @@ class CellGrade:
     max_score: float
     needs_manual: bool = False
     message: str = ""
+    auto: bool = True  # False for answers graded by hand
 
 
 @dataclass
@@ -225,7 +226,7 @@ def grade_job(job: Job) -> JobResult:
             result.cells[cell.id] = CellGrade(0.0 if failure else points, points, message=failure or "")
         else:
             score, _ = determine_grade(cell)
-            result.cells[cell.id] = CellGrade(score, points, needs_manual=score is None)
+            result.cells[cell.id] = CellGrade(score, points, needs_manual=score is None, auto=False)
         _shorten(cell)
     result.notebook = nb
     result.seconds = time.monotonic() - start
@@ -349,7 +350,7 @@ def class_statistics(results: list[JobResult]) -> dict[str, dict[str, float]]:
     stats: dict[str, dict[str, float]] = {}
     for result in results:
         for grade_id, cell in result.cells.items():
-            if cell.needs_manual:
+            if not cell.auto:
                 continue
             entry = stats.setdefault(f"{result.chapter}:{grade_id}", {"n": 0, "sum": 0.0, "failed": 0, "max": cell.max_score})
             entry["n"] += 1

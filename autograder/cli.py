@@ -79,21 +79,57 @@ def _options(func):
 @main.command()
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_options
-def autograde(submissions: Path, course_dir: Path, db_url: str | None) -> None:
-    """Autograde a folder of submissions (SUBMISSIONS/<student>/<chapter>.ipynb)."""
+@click.option("--workers", type=int, default=None, help="Submissions graded at once [default: one per core].")
+@click.option("--cell-timeout", type=int, default=60, show_default=True, help="Seconds per cell.")
+@click.option("--wall-time", type=int, default=600, show_default=True, help="Seconds per submission.")
+@click.option("--memory-gb", type=float, default=6.0, show_default=True, help="Memory per submission.")
+@click.option("--force", is_flag=True, help="Regrade submissions already graded and unchanged.")
+@click.option("--no-sandbox", is_flag=True, help="Run student code unisolated (only where bubblewrap is missing).")
+@click.option("--plain", is_flag=True, help="Use nbgrader's own sequential autograde instead.")
+def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: int | None,
+              cell_timeout: int, wall_time: int, memory_gb: float, force: bool, no_sandbox: bool,
+              plain: bool) -> None:
+    """Grade a folder of submissions (SUBMISSIONS/<student>/<chapter>.ipynb) into the gradebook.
+
+    Parallel, each submission in its own sandboxed kernel with limits; an interrupted run
+    picks up where it stopped. Exit status 1 when any submission did not grade cleanly.
+    """
+    from autograder.batch import class_statistics, grade_batch
+    from autograder.sandbox import Limits
+
     course = _course()
     found, problems = grading.find_submissions(submissions, course)
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
     if not found:
         raise click.ClickException(f"no chapter notebooks found under {submissions}")
-    outcomes = grading.autograde(course, found, course_dir.resolve(), db_url=db_url)
-    click.echo(f"\n{'student':<20} {'chapter':<20} {'status':<10} {'score':>12}  note")
-    for o in outcomes:
-        score = f"{o.score:g}/{o.max_score:g}" if o.status == "graded" else "-"
-        note = o.message or (f"{o.manual_pending} answer(s) to grade by hand" if o.manual_pending else "")
-        click.echo(f"{o.student:<20} {o.chapter:<20} {o.status:<10} {score:>12}  {note}")
-    if any(o.status != "graded" for o in outcomes):
+    if plain:
+        outcomes = grading.autograde(course, found, course_dir.resolve(), db_url=db_url)
+        rows = [(o.student, o.chapter, o.status, o.score, o.max_score, o.message) for o in outcomes]
+        clean = all(o.status == "graded" for o in outcomes)
+    else:
+        from autograder.sandbox import sandbox_available
+
+        limits = Limits(cell_timeout=cell_timeout, wall_time=wall_time, memory=int(memory_gb * 2**30))
+        if not no_sandbox and not sandbox_available():
+            raise click.ClickException(
+                "student code must run sandboxed: install bubblewrap (apt-get install bubblewrap) and "
+                "run as root, or pass --no-sandbox to grade without isolation"
+            )
+        try:
+            results = grade_batch(course, found, course_dir, db_url=db_url, limits=limits, workers=workers,
+                                  sandbox=False if no_sandbox else None, force=force)
+        except RuntimeError as err:
+            raise click.ClickException(str(err)) from err
+        rows = [(r.student, r.chapter, r.status, r.score, r.max_score, "; ".join(r.flags + r.notes)) for r in results]
+        clean = all(r.status == "graded" and not r.flags for r in results)
+        click.echo(f"\n{'exercise':<40} {'mean':>8} {'failing':>8}")
+        for key, stat in class_statistics(results).items():
+            click.echo(f"{key:<40} {stat['mean']:>5.2f}/{stat['max']:<3g}{stat['failing']:>7.0%}")
+    click.echo(f"\n{'student':<20} {'chapter':<20} {'status':<10} {'score':>10}  note")
+    for student, chapter, status, score, max_score, note in rows:
+        click.echo(f"{student:<20} {chapter:<20} {status:<10} {f'{score:g}/{max_score:g}':>10}  {note[:100]}")
+    if not clean:
         sys.exit(1)
 
 
@@ -136,3 +172,7 @@ def check(notebook: Path, timeout: int) -> None:
     earned, total = sum(r.score for r in results), sum(r.points for r in results)
     click.echo(f"{passed}/{len(results)} visible test cells pass ({earned:g}/{total:g} points if the hidden tests agree)")
     sys.exit(0 if passed == len(results) else 1)
+
+
+if __name__ == "__main__":
+    main()

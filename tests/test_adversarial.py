@@ -1,0 +1,233 @@
+"""Crafted submissions against the batch grader, each with the outcome it must get.
+
+The toy chapter: `mse` (2 points), a multiple-choice `q1` (1 point), a written answer (2, by
+hand). A correct submission therefore scores 3 automatically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import make_toy_course
+
+from autograder import batch, grading, release
+from autograder.sandbox import Limits, sandbox_available
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap and root: apt-get install bubblewrap"),
+]
+
+GOOD = "import numpy as np\ndef mse(pred, target):\n    return float(np.mean((np.asarray(pred, dtype=float) - np.asarray(target, dtype=float))**2))"
+ANSWER = 'q1_answer = "b"'
+LIMITS = Limits(cell_timeout=4, wall_time=40, memory=2 * 2**30, processes=64)
+
+
+def leak_probe(action: str) -> str:
+    """A correct mse that turns wrong if ``action`` succeeds, so a breach costs visible points."""
+    return f"{GOOD}\ntry:\n    {action}\n    mse = lambda pred, target: -1.0\nexcept Exception:\n    pass"
+
+
+@dataclass
+class Case:
+    student: str
+    edits: dict[str, str]  # grade id or "+after:<id>" (extra code cell) -> source
+    status: str
+    score: float
+    flagged: bool = False
+    raw: str | None = None  # the file's bytes instead of a notebook
+    mutate: object = None  # callable(nb) applied to the notebook
+
+
+def _extra(nb, after: str, source: str) -> None:
+    index = [c.id for c in nb.cells].index(after)
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+
+
+def cases(course_dir: Path, other: Path, port: int) -> list[Case]:
+    ok = {"mse": GOOD, "q1": ANSWER}
+    return [
+        Case("correct", ok, "graded", 3),
+        Case("blank", {}, "graded", 0),
+        Case("wrong_answer", {"mse": GOOD, "q1": 'q1_answer = "a"'}, "graded", 2),
+        Case("noisy_warnings", {"mse": GOOD.replace("    return", "    import warnings; warnings.warn('overflow', RuntimeWarning)\n    return"), "q1": ANSWER}, "graded", 3),
+        Case("infinite_loop", {"mse": GOOD, "q1": "while True:\n    pass"}, "timed out", 2),
+        Case("sleeps_forever", {"mse": GOOD, "q1": "import time\ntime.sleep(10**6)"}, "timed out", 2),
+        Case("memory_bomb", {**ok, "+after:mse": "x = bytearray(64 * 2**30)"}, "graded", 3),
+        Case("os_exit", {"mse": "import os\nos._exit(3)", "q1": ANSWER}, "crashed", 0),
+        Case("segfault_after_first_test", {"mse": GOOD, "q1": "import ctypes\nctypes.string_at(0)"}, "crashed", 2),
+        Case("fork_storm", {"mse": GOOD, "q1": "import os\nwhile True:\n    os.fork()"}, "*", 2),
+        Case("huge_output", {**ok, "+after:mse": "print('x' * 20_000_000)"}, "graded", 3),
+        Case("always_equal", {"mse": "class Eq(float):\n    def __eq__(self, other): return True\ndef mse(pred, target):\n    return Eq(42)", "q1": ANSWER}, "graded", 1),
+        Case("always_equal_array", {"mse": "import numpy as np\nclass A(np.ndarray):\n    def __eq__(self, o): return np.ones(1, bool).view(A)\ndef mse(pred, target):\n    return np.array(5.0).view(A)", "q1": ANSWER}, "graded", 1),
+        Case("patch_allclose", {"mse": "import numpy as np\nnp.allclose = lambda *a, **k: True\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("patch_np_testing", {"mse": "import numpy.testing as npt\nnpt.assert_allclose = lambda *a, **k: None\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("patch_test_helper", {"mse": "import helpers.testing as t\nt.assert_close = lambda *a, **k: None\ndef mse(pred, target):\n    return 0.0", "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("patch_builtin", {"mse": "import builtins\n_real = builtins.isinstance\nbuiltins.isinstance = lambda o, t: _real(o, t)\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("patch_sys_exit", {"mse": "import sys\nsys.exit = lambda *a: None\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("hide_tracebacks", {"mse": "get_ipython().showtraceback = lambda *a, **k: None\ndef mse(pred, target):\n    return 0.0", "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("cell_hook", {"mse": "get_ipython().events.register('post_run_cell', lambda result: None)\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
+        Case("read_gradebook", {"mse": leak_probe(f"open({str(course_dir / 'gradebook.db')!r}).read()"), "q1": ANSWER}, "graded", 3),
+        Case("read_solutions", {"mse": leak_probe(f"open({str(Path(__file__).parents[1] / 'solutions' / 'toy.py')!r}).read()"), "q1": ANSWER}, "graded", 3),
+        Case("read_course_source", {"mse": leak_probe(f"open({str(course_dir / 'source' / 'toy' / 'toy.ipynb')!r}).read()"), "q1": ANSWER}, "graded", 3),
+        Case("read_other_student", {"mse": leak_probe(f"open({str(other)!r}).read()"), "q1": ANSWER}, "graded", 3),
+        Case("network", {"mse": leak_probe(f"__import__('socket').create_connection(('127.0.0.1', {port}), timeout=2)"), "q1": ANSWER}, "graded", 3),
+        Case("write_outside", {"mse": leak_probe(f"open({str(course_dir / 'planted.txt')!r}, 'w').write('x')"), "q1": ANSWER}, "graded", 3),
+        Case("edited_test_cell", {"mse": "def mse(pred, target):\n    return 0.0", "test_mse": "pass", "q1": ANSWER}, "graded", 1),
+        Case("fake_points_cell", {**ok, "+after:q1": "bonus = 1"}, "graded", 3,
+             mutate=lambda nb: next(c for c in nb.cells if c.source == "bonus = 1").metadata.update({"nbgrader": {"grade": True, "points": 100, "grade_id": "test_mse", "solution": False, "locked": True, "schema_version": 3}})),
+        Case("deleted_test_cell", ok, "graded", 3, mutate=lambda nb: nb.cells.pop([c.id for c in nb.cells].index("test_mse"))),
+        # Two copies of an exercise: the first counts, as in nbgrader.
+        Case("duplicated_cells", ok, "partial", 2, mutate=lambda nb: nb.cells.insert(0, nbformat.from_dict({**nb.cells[[c.id for c in nb.cells].index("q1")], "id": "dup", "source": 'q1_answer = "c"'}))),
+        Case("retyped_cell", ok, "graded", 3, mutate=lambda nb: nb.cells[[c.id for c in nb.cells].index("mse")].update({"cell_type": "markdown"})),
+        Case("reordered", ok, "graded", 3, mutate=lambda nb: nb.cells.reverse()),
+        Case("metadata_stripped", ok, "graded", 3, mutate=lambda nb: [c.metadata.clear() for c in nb.cells]),
+        Case("old_nbformat", ok, "graded", 3, mutate="v4.2"),
+        Case("invalid_json", {}, "malformed", 0, raw='{"cells": [ {"cell_type": '),
+        Case("empty_file", {}, "malformed", 0, raw=""),
+    ]
+
+
+def write_case(case: Case, release_path: Path, folder: Path) -> None:
+    target = folder / case.student / release_path.name
+    target.parent.mkdir(parents=True)
+    if case.raw is not None:
+        target.write_text(case.raw)
+        return
+    nb = nbformat.read(release_path, as_version=4)
+    for key, source in case.edits.items():
+        if key.startswith("+after:"):
+            _extra(nb, key.split(":", 1)[1], source)
+    for cell in nb.cells:
+        if cell.id in case.edits:
+            cell.source = case.edits[cell.id]
+    if case.mutate == "v4.2":
+        text = nbformat.writes(nb)
+        old = json.loads(text)
+        old["nbformat_minor"] = 2
+        for cell in old["cells"]:
+            cell.pop("id", None)
+        target.write_text(json.dumps(old))
+        return
+    if callable(case.mutate):
+        case.mutate(nb)
+    target.write_text(json.dumps(nb))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("adversarial")
+    course = make_toy_course(root / "toy")
+    release.build(course.chapters)
+    course_dir = root / "course"
+    folder = root / "submissions"
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    all_cases = cases(course_dir, folder / "correct" / "toy.ipynb", server.getsockname()[1])
+    for case in all_cases:
+        write_case(case, course.chapters[0].release, folder)
+    found, problems = grading.find_submissions(folder, course)
+    assert problems == []
+    start = time.perf_counter()
+    results = batch.grade_batch(course, found, course_dir, limits=LIMITS, workers=2, progress=False)
+    print(f"adversarial batch: {len(results)} submissions in {time.perf_counter() - start:.1f} s")
+    server.close()
+    return {r.student: r for r in results}, {c.student: c for c in all_cases}, course_dir
+
+
+def test_there_are_at_least_25_crafted_submissions(graded):
+    results, expected, _ = graded
+    assert len(expected) >= 25 and set(results) == set(expected)
+
+
+@pytest.mark.parametrize("student", [c.student for c in cases(Path("/x"), Path("/y"), 1)])
+def test_outcome(graded, student):
+    results, expected, _ = graded
+    result, case = results[student], expected[student]
+    detail = f"{student}: {result.status} {result.score:g} flags={result.flags} notes={result.notes} " + str(
+        {k: (v.score, v.message[:80]) for k, v in result.cells.items()})
+    if case.status != "*":
+        assert result.status == case.status, detail
+    assert result.score == case.score, detail
+    assert bool(result.flags) == case.flagged, detail
+
+
+def test_nothing_escaped_the_sandbox(graded):
+    _, _, course_dir = graded
+    assert not (course_dir / "planted.txt").exists()
+
+
+def test_the_gradebook_holds_every_submission_once(graded):
+    results, _, course_dir = graded
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        stored = {(s.student.id, s.assignment.name) for s in gb.assignment_submissions("toy")}
+        assert stored == {(student, "toy") for student in results}
+        assert gb.find_submission("toy", "correct").score == 3
+        assert gb.find_submission_notebook("toy", "toy", "patch_allclose").flagged
+
+
+def test_class_statistics(graded):
+    results, _, _ = graded
+    stats = batch.class_statistics(list(results.values()))
+    assert set(stats) == {"toy:test_mse", "toy:test_q1"}
+    assert stats["toy:test_mse"]["students"] == sum(1 for r in results.values() if r.status != "malformed")
+    assert 0 < stats["toy:test_mse"]["failing"] < 1
+
+
+def test_feedback_names_failures_without_hidden_source(graded, tmp_path):
+    results, _, course_dir = graded
+    course = make_toy_course(tmp_path / "toy")
+    pages = grading.generate_feedback(course, course_dir)
+    assert len(pages) >= len(results) - 2  # malformed files have no notebook to show
+    page = (course_dir / "feedback" / "edited_test_cell" / "toy" / "toy.html").read_text()
+    assert "expected 2, got 0" in page  # why the hidden check failed ...
+    assert "HIDDEN TESTS" not in page and "mse([2.0, 0.0]" not in page  # ... but not its source
+
+
+def run_cli(root: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "DL_COURSE_ROOT": str(root)}
+    return subprocess.Popen([sys.executable, "-m", "autograder.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_kill_and_resume_gives_the_grades_of_an_uninterrupted_run(tmp_path):
+    course = make_toy_course(tmp_path / "toy")
+    release.build(course.chapters)
+    folder = tmp_path / "submissions"
+    for i in range(8):
+        write_case(Case(f"s{i}", {"mse": GOOD if i % 2 else "", "q1": ANSWER if i % 3 else 'q1_answer = "c"'}, "", 0),
+                   course.chapters[0].release, folder)
+    common = [str(folder), "--workers", "2", "--cell-timeout", "10"]
+
+    reference = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "whole"))
+    reference.wait(timeout=300)
+    interrupted = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "resumed"))
+    markers = tmp_path / "resumed" / "autograded"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(markers.glob("*/toy/.graded-sha256"))) < 3:
+        time.sleep(0.1)
+    os.killpg(interrupted.pid, signal.SIGKILL)
+    interrupted.wait()
+    done_before = len(list(markers.glob("*/toy/.graded-sha256")))
+    assert 3 <= done_before < 8, "the run should have been stopped part-way"
+
+    resumed = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "resumed"))
+    out = resumed.communicate(timeout=300)[0].decode()
+    for name in ("whole", "resumed"):
+        code = run_cli(course.root, "export", str(tmp_path / f"{name}.csv"), "--course-dir", str(tmp_path / name)).wait()
+        assert code == 0
+    assert (tmp_path / "whole.csv").read_text() == (tmp_path / "resumed.csv").read_text(), out
+    assert len((tmp_path / "whole.csv").read_text().splitlines()) == 9
