@@ -13,6 +13,7 @@ from conftest import make_toy_course
 from autograder import grading, release
 from autograder.authoring import read_source
 from autograder.cli import main
+from autograder.sandbox import sandbox_available
 from autograder.validate import leaks, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -127,7 +128,8 @@ def test_cli_build_check_autograde_export_and_self_check(released, tmp_path, mon
 
     folder = tmp_path / "subs"
     submit(released, folder, "good", {"mse": GOOD_MSE, "q1": 'q1_answer = "c"'})
-    result = runner.invoke(main, ["autograde", str(folder), "--course-dir", str(tmp_path / "cd")])
+    isolation = [] if sandbox_available() else ["--no-sandbox"]
+    result = runner.invoke(main, ["autograde", str(folder), "--course-dir", str(tmp_path / "cd"), *isolation])
     assert result.exit_code == 0, result.output
     assert re.search(r"good\s+toy\s+graded\s+2/5", result.output)
     result = runner.invoke(main, ["export", str(tmp_path / "g.csv"), "--course-dir", str(tmp_path / "cd")])
