@@ -71,6 +71,7 @@ class JobResult:
     notes: list[str] = field(default_factory=list)
     notebook: dict | None = None
     seconds: float = 0.0
+    cell_seconds: float = 0.0  # time spent executing the notebook's own cells
 
     @property
     def score(self) -> float:
@@ -186,6 +187,8 @@ def grade_job(job: Job) -> JobResult:
                     client.execute_cell(cell, index)
                 except CellTimeoutError:
                     replies[index] = False
+                finally:
+                    result.cell_seconds += time.monotonic() - began
                 if time.monotonic() - began >= job.limits.cell_timeout:
                     result.status = "timed out"
                     result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")

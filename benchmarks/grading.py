@@ -1,0 +1,84 @@
+"""Grade one batch of a chapter's submissions with plain nbgrader and with our grader; print figures.
+
+    python benchmarks/grading.py [--chapter 01_ml_basics] [--students 24]
+
+The batch mixes correct, partly wrong (the chapter's mutants) and blank submissions. Both runs
+happen here, one after the other, on the same files. Overhead per notebook is the wall time
+per notebook beyond executing its own cells (our grader's per-notebook cell time, measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder import grading, mutants
+from autograder.authoring import cells_with_role, read_source
+from autograder.batch import grade_batch
+from autograder.course import Course
+from autograder.sandbox import sandbox_available
+
+
+def make_batch(course: Course, chapter_id: str, students: int, folder: Path) -> None:
+    chapter = course.chapter(chapter_id)
+    answers = {c.id: c.source for c in cells_with_role(read_source(chapter.source), "solution", "answer")}
+    wrong = mutants.load_mutants(chapter.mutants) if chapter.mutants.exists() else []
+    for i in range(students):
+        nb = nbformat.read(chapter.release, as_version=4)
+        kind = ("correct", "partial", "blank")[i % 3]
+        edits = {} if kind == "blank" else dict(answers)
+        if kind == "partial" and wrong:
+            mutant = wrong[i % len(wrong)]
+            edits[mutant.cell] = mutant.source
+        for cell in nb.cells:
+            if cell.id in edits:
+                cell.source = edits[cell.id]
+        target = folder / f"student{i:03d}" / chapter.release.name
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chapter", default="01_ml_basics")
+    parser.add_argument("--students", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+    course = Course.load()
+    with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
+        root = Path(tmp)
+        make_batch(course, args.chapter, args.students, root / "submissions")
+        found, _ = grading.find_submissions(root / "submissions", course)
+
+        start = time.perf_counter()
+        plain = grading.autograde(course, found, root / "plain", progress=False)
+        plain_wall = time.perf_counter() - start
+
+        start = time.perf_counter()
+        ours = grade_batch(course, found, root / "ours", workers=args.workers, progress=False)
+        ours_wall = time.perf_counter() - start
+
+    plain_scores = {(o.student, o.chapter): o.score for o in plain}
+    ours_scores = {(r.student, r.chapter): r.score for r in ours}
+    differ = {k: (plain_scores[k], ours_scores.get(k)) for k in plain_scores if plain_scores[k] != ours_scores.get(k)}
+    n = len(found)
+    cells = statistics.median(r.cell_seconds for r in ours)
+    print(f"chapter {args.chapter}: {n} submissions (correct, partly wrong, blank), sandbox={sandbox_available()}")
+    print(f"plain nbgrader autograde : {plain_wall:7.1f} s   {plain_wall / n:5.2f} s/notebook")
+    print(f"our grader               : {ours_wall:7.1f} s   {ours_wall / n:5.2f} s/notebook")
+    print(f"speed-up                 : {plain_wall / ours_wall:7.2f} x")
+    print(f"median cell execution    : {cells:7.2f} s/notebook")
+    print(f"overhead beyond cells    : plain {plain_wall / n - cells:5.2f} s/notebook, "
+          f"ours {statistics.median(r.seconds for r in ours) - cells:5.2f} s/notebook (per worker)")
+    print(f"identical scores         : {'yes' if not differ else f'NO, {len(differ)} differ: {differ}'}")
+    sys.exit(1 if differ else 0)
+
+
+if __name__ == "__main__":
+    main()
