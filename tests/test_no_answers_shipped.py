@@ -15,9 +15,10 @@ SHIPPED = sorted((ROOT / "helpers").rglob("*.py"))
 
 
 def defined_names(source: str) -> set[str]:
+    """Top-level functions and classes of a module or cell (methods such as __init__ aside)."""
     return {
         node.name
-        for node in ast.walk(ast.parse(source))
+        for node in ast.parse(source).body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     }
 

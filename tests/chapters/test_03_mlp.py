@@ -1,0 +1,158 @@
+"""Chapter 03's reference solution agrees with independent implementations (the course's
+gradient checker, PyTorch), exports the layer functions later chapters import, and its
+mutants are set up as the grading tests need."""
+
+import inspect
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.authoring import cells_with_role, read_source
+from autograder.mutants import load_mutants
+from helpers.gradcheck import numerical_gradient, numerical_gradient_array, relative_error
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "solutions" / "03_mlp.py"
+EXPORTED = {  # what chapters 04 and later import from dllib.ch03_mlp
+    "affine_forward": ["x", "W", "b"],
+    "affine_backward": ["dout", "cache"],
+    "relu_forward": ["x"],
+    "relu_backward": ["dout", "cache"],
+    "softmax_cross_entropy_loss": ["scores", "y"],
+}
+
+
+@pytest.fixture(scope="module")
+def ns():
+    from autograder.authoring import solution_namespace
+
+    return solution_namespace(SOURCE)
+
+
+def exported_module() -> dict:
+    """The exported cells with the solution markers removed, run with nothing but numpy."""
+    cells = [c for c in read_source(SOURCE).cells if c.metadata.get("export")]
+    code = "\n\n".join(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", c.source, flags=re.M) for c in cells)
+    namespace: dict = {}
+    exec(compile("import numpy as np\n\n" + code, "dllib.ch03_mlp", "exec"), namespace)
+    return namespace
+
+
+def test_exported_cells_are_self_contained_and_have_the_agreed_signatures():
+    module = exported_module()
+    for name, params in EXPORTED.items():
+        assert name in module, f"{name} is not exported"
+        assert list(inspect.signature(module[name]).parameters) == params
+    rng = np.random.default_rng(0)
+    x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
+    out, cache = module["affine_forward"](x, W, b)
+    dx, dW, db = module["affine_backward"](np.ones_like(out), cache)
+    assert dx.shape == x.shape and dW.shape == W.shape and db.shape == b.shape
+    h, cache = module["relu_forward"](out)
+    assert module["relu_backward"](h, cache).shape == out.shape
+    loss, dscores = module["softmax_cross_entropy_loss"](h, np.array([0, 1, 2, 3]))
+    assert isinstance(loss, float) and dscores.shape == h.shape
+
+
+LAYERS = {
+    "sigmoid": ("sigmoid_forward", "sigmoid_backward", ()),
+    "tanh": ("tanh_forward", "tanh_backward", ()),
+    "relu": ("relu_forward", "relu_backward", ()),
+    "leaky_relu": ("leaky_relu_forward", "leaky_relu_backward", (0.2,)),
+    "elu": ("elu_forward", "elu_backward", (0.7,)),
+    "softmax": ("softmax_forward", "softmax_backward", ()),
+    "log_softmax": ("log_softmax_forward", "log_softmax_backward", ()),
+}
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_backward_passes_agree_with_numerical_gradients(ns, layer):
+    fwd, bwd, args = (ns[LAYERS[layer][0]], ns[LAYERS[layer][1]], LAYERS[layer][2])
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 4)) * 2
+    dout = rng.normal(size=(5, 4))
+    dx = bwd(dout, fwd(x, *args)[1])
+    num = numerical_gradient_array(lambda v: fwd(v, *args)[0], x.copy(), dout)
+    assert relative_error(dx, num) < 1e-7
+
+
+def test_parametric_layers_agree_with_numerical_gradients(ns):
+    rng = np.random.default_rng(2)
+    x, dout = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    W, b = rng.normal(size=(4, 3, 2)), rng.normal(size=(4, 2))
+    dx, dW, db = ns["maxout_backward"](dout, ns["maxout_forward"](x, W, b)[1])
+    for value, grad, f in [(x, dx, lambda v: ns["maxout_forward"](v, W, b)[0]),
+                           (W, dW, lambda v: ns["maxout_forward"](x, v, b)[0]),
+                           (b, db, lambda v: ns["maxout_forward"](x, W, v)[0])]:
+        assert relative_error(grad, numerical_gradient_array(f, value.copy(), dout)) < 1e-7
+    a, dout = rng.normal(size=3), rng.normal(size=(6, 3))
+    dx, da = ns["prelu_backward"](dout, ns["prelu_forward"](x, a)[1])
+    assert relative_error(da, numerical_gradient_array(lambda v: ns["prelu_forward"](x, v)[0],
+                                                       a.copy(), dout)) < 1e-7
+
+
+def test_losses_agree_with_torch_at_extreme_scores(ns):
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(8, 5)) * 1e4
+    y = rng.integers(0, 5, size=8)
+    for fn, ref in [(ns["softmax_cross_entropy_loss"], lambda s: F.cross_entropy(s, torch.tensor(y))),
+                    (ns["multiclass_hinge_loss"], lambda s: 5 * F.multi_margin_loss(s, torch.tensor(y)))]:
+        loss, grad = fn(scores, y)
+        st = torch.tensor(scores, requires_grad=True)
+        r = ref(st)
+        r.backward()
+        assert np.isclose(loss, r.item(), rtol=1e-10) and np.allclose(grad, st.grad.numpy(), atol=1e-12)
+    targets = rng.uniform(size=(8, 5))
+    loss, grad = ns["bce_with_logits_loss"](scores, targets)
+    st = torch.tensor(scores, requires_grad=True)
+    r = F.binary_cross_entropy_with_logits(st, torch.tensor(targets))
+    r.backward()
+    assert np.isclose(loss, r.item(), rtol=1e-10) and np.allclose(grad, st.grad.numpy(), atol=1e-14)
+
+
+def test_mlp_gradients_agree_with_numerical_gradients(ns):
+    rng = np.random.default_rng(4)
+    params = ns["init_mlp"]((3, 5, 4, 2), rng)
+    X, y = rng.normal(size=(7, 3)), rng.integers(0, 2, size=7)
+    for activation in ns["ACTIVATIONS"]:
+        def loss(_unused, activation=activation):
+            scores, _ = ns["mlp_forward"](params, X, activation)
+            return ns["softmax_cross_entropy_loss"](scores, y)[0]
+
+        scores, cache = ns["mlp_forward"](params, X, activation)
+        grads = ns["mlp_backward"](ns["softmax_cross_entropy_loss"](scores, y)[1], cache)
+        for (W, b), (dW, db) in zip(params, grads, strict=True):
+            for value, grad in [(W, dW), (b, db)]:  # perturbed in place, read by loss()
+                assert relative_error(grad, numerical_gradient(loss, value)) < 1e-6, activation
+
+
+def test_experiments_reach_their_targets(ns):
+    assert ns["digits_test_acc"] >= 0.97
+    assert ns["digits_history"]["train_acc"][-1] > 0.99
+    linear, hidden = (h for _, h in ns["xor_models"].values())
+    assert linear["train_acc"][-1] <= 0.75 and hidden["train_acc"][-1] == 1.0
+
+
+def test_concept_answers_are_right(ns):
+    assert np.isclose(ns["q1_answer"], 0.25**10)
+    assert np.isclose(ns["q2_answer"], np.log(10))
+    params = ns["init_mlp"]((64, 128, 64, 10), np.random.default_rng(0))
+    assert ns["q3_answer"] == sum(W.size + b.size for W, b in params)
+    assert ns["q4_answer"] == 2
+
+
+def test_mutants_cover_every_graded_function_and_the_first_breaks_one_cell_only():
+    nb = read_source(SOURCE)
+    mutants = load_mutants(ROOT / "solutions" / "mutants" / "03_mlp.py")
+    graded = [c.id for c in cells_with_role(nb, "solution") if "def " in c.source]
+    counts = {cell: sum(m.cell == cell for m in mutants) for cell in graded}
+    assert min(counts.values()) >= 3, counts
+    first = mutants[0]
+    assert first.cell == "hinge"
+    ids = [c.id for c in nb.cells]
+    later = [c for c in nb.cells[ids.index(first.fails) + 1:] if c.cell_type == "code"]
+    assert not any("multiclass_hinge_loss" in c.source for c in later)
