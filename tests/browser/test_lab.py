@@ -1,0 +1,174 @@
+"""The course end to end in a real browser: JupyterLab from .venv, driven in headless Chromium.
+
+For every chapter of course.toml whose release notebook is built:
+
+- ``test_release_runs_visible_tests``: the student's release, run cell by cell: every cell runs,
+  the visible tests fail with their error shown (exercises still raise NotImplementedError),
+  the page and kernel survive, widgets render, and nbgrader's Validate button reports failures.
+- ``test_chapter_widgets``: the release with the reference solutions put back: no cell fails
+  (the visible tests pass), every widget renders without "Error displaying widget ...", and each
+  interaction declared in ``WIDGETS`` changes the plot; a screenshot of the widget after each one
+  goes to test-artifacts/browser/.
+
+Two chapter-independent tests check the harness itself on small generated notebooks: an
+ipywidgets slider + button redrawing a matplotlib plot in an Output, and nbgrader's lab
+extension (menu, Validate button, a validation that passes).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import lab
+import nbformat
+import pytest
+from lab import checkbox, slider
+
+from autograder.authoring import role
+from autograder.course import Chapter, Course
+
+pytestmark = pytest.mark.browser
+
+# The interactions to check on each chapter's widgets, in order; each must change the plot next
+# to the control. A chapter whose notebook displays widgets needs an entry (one line per control).
+WIDGETS: dict[str, list[lab.Action]] = {
+    "01_ml_basics": [slider("degree", +4), slider("λ", +3), checkbox("show test points")],
+}
+
+CHAPTERS = Course.load(lab.ROOT).chapters
+
+
+def released(chapter: Chapter) -> Path:
+    if not chapter.release.exists():
+        pytest.skip(f"{chapter.release.relative_to(lab.ROOT)} is not built yet (./course build)")
+    return chapter.release
+
+
+def test_widget_entries_name_chapters():
+    unknown = set(WIDGETS) - {chapter.id for chapter in CHAPTERS}
+    assert not unknown, f"WIDGETS names chapters that course.toml does not have: {sorted(unknown)}"
+
+
+# ----------------------------------------------------------------------------- the harness itself
+
+TOY_WIDGET = '''\
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import display
+
+frequency = widgets.IntSlider(value=1, min=1, max=8, description="frequency")
+shift = widgets.Button(description="shift phase")
+out = widgets.Output()
+phase = 0.0
+
+
+def draw(*_):
+    with out:
+        out.clear_output(wait=True)
+        x = np.linspace(0, 2 * np.pi, 200)
+        fig, ax = plt.subplots(figsize=(5, 2.5))
+        ax.plot(x, np.sin(frequency.value * x + phase))
+        ax.set_title(f"frequency {frequency.value}, phase {phase:.1f}")
+        plt.show()
+
+
+def on_shift(_):
+    global phase
+    phase += 1.0
+    draw()
+
+
+frequency.observe(draw, names="value")
+shift.on_click(on_shift)
+display(widgets.VBox([widgets.HBox([frequency, shift]), out]))
+draw()
+'''
+
+
+def test_slider_and_button_redraw_a_plot(page: Any, lab_server: lab.LabServer):
+    lab.clean_artifacts("harness-")
+    lab.write_notebook(
+        lab_server.root_dir / "harness_widgets.ipynb",
+        [("markdown", "# Widgets"), ("code", TOY_WIDGET), ("code", "assert frequency.value == 1")],
+    )
+    lab.open_notebook(page, lab_server, "harness_widgets.ipynb")
+    lab.run_all_cells(page)
+    assert lab.error_outputs(page) == {}
+    assert lab.wait_for_widgets(page) == 1
+
+    moved = lab.move_slider(page, "frequency", +2)
+    assert (moved.before, moved.after) == ("1", "3")
+    lab.screenshot(moved.area, "harness-1-slider-frequency")
+    lab.screenshot(lab.press_button(page, "shift phase").area, "harness-2-button-shift_phase")
+    assert lab.widget_errors(page) == []
+
+
+def test_nbgrader_extension_validates(page: Any, lab_server: lab.LabServer):
+    lab.write_notebook(
+        lab_server.root_dir / "harness_validate.ipynb",
+        [("code", "answer = 42"), ("code", "assert answer == 42")],
+    )
+    lab.open_notebook(page, lab_server, "harness_validate.ipynb")
+    menu = page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^\s*Nbgrader\s*$"))
+    menu.click()
+    items = page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
+    page.keyboard.press("Escape")
+    assert any("Assignment List" in item for item in items), f"Nbgrader menu items: {items}"
+
+    message = lab.validate(page)
+    assert "Success! Your notebook passes all the tests." in message.inner_text()
+    lab.screenshot(page.locator(".jp-Dialog-content"), "harness-validate")
+    lab.close_dialog(page)
+
+
+# ----------------------------------------------------------------------------- chapters
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda chapter: chapter.id)
+def test_release_runs_visible_tests(page: Any, lab_server: lab.LabServer, chapter: Chapter):
+    release = released(chapter)
+    name = lab.copy_into(lab_server, release, f"release_{chapter.id}.ipynb")
+    lab.open_notebook(page, lab_server, name)
+    lab.run_all_cells(page)
+
+    assert lab.kernel_status(page) == "idle", "the kernel did not survive the release notebook"
+    assert lab.unexecuted_code_cells(page) == []
+    tests = [i for i, cell in enumerate(nbformat.read(release, 4).cells) if role(cell) == "tests"]
+    assert tests, f"{chapter.id}: no visible test cells"
+    shown = {i: lab.output_area(page, i).inner_text() for i in tests}
+    silent = [i for i, text in shown.items() if "Traceback" not in text]
+    assert not silent, f"visible tests that show no failure on the unsolved release: cells {silent}"
+    assert any("NotImplementedError" in text for text in shown.values()), (
+        "no visible test shows NotImplementedError on the unsolved release"
+    )
+    lab.wait_for_widgets(page)
+
+    message = lab.validate(page)
+    assert "validation-failed" in (message.get_attribute("class") or "")
+    assert "NotImplementedError" in message.inner_text()
+    lab.screenshot(page.locator(".jp-Dialog-content"), f"{chapter.id}-release-validate")
+    lab.close_dialog(page)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda chapter: chapter.id)
+def test_chapter_widgets(page: Any, lab_server: lab.LabServer, chapter: Chapter):
+    released(chapter)
+    lab.clean_artifacts(f"{chapter.id}-widget")
+    name = f"solved_{chapter.id}.ipynb"
+    lab.solved_notebook(chapter, lab_server.root_dir / name)
+    lab.open_notebook(page, lab_server, name)
+    lab.run_all_cells(page)
+
+    assert lab.error_outputs(page) == {}, "cells fail with the reference solutions"
+    views = lab.wait_for_widgets(page)
+    actions = WIDGETS.get(chapter.id, [])
+    assert actions or views == 0, (
+        f"{chapter.id} displays {views} widget(s): declare their controls in WIDGETS "
+        "in tests/browser/test_lab.py"
+    )
+    for number, action in enumerate(actions, start=1):
+        result = action(page)
+        lab.screenshot(result.area, f"{chapter.id}-widget-{number}-{action.name}")

@@ -1,0 +1,255 @@
+"""Chapter 04: the reference solution agrees with PyTorch / SciPy / independent code, and its
+tests reject the mutants.
+
+The reference implementations come from executing the chapter's source (tests cells
+excepted). The last tests replay every mutant of ``solutions/mutants/04_regularization.py``
+in-process against its tests cell (a fast stand-in for the kernel-based check that
+tests/test_chapters.py runs once the chapter is listed in course.toml).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from autograder.authoring import read_source, role, solution_namespace
+from autograder.course import Chapter
+from autograder.library import library_module
+from autograder.mutants import load_mutants
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTER = Chapter("04_regularization", "Regularization", 36, ROOT)
+
+
+@pytest.fixture(scope="module")
+def ns():
+    return solution_namespace(CHAPTER.source)
+
+
+# --------------------------------------------------------------------------- penalties and weight decay
+
+
+@pytest.mark.parametrize("lam", [0.0, 1e-3, 0.7])
+def test_penalties_match_torch_autograd(ns, lam):
+    rng = np.random.default_rng(int(lam * 1000))
+    weights = {"W1": rng.normal(size=(5, 4)), "W2": rng.normal(size=(4,)), "W3": np.zeros((2, 2))}
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in weights.items()}
+    for fn, torch_fn in [(ns["l2_penalty"], lambda t: 0.5 * lam * (t**2).sum()),
+                         (ns["l1_penalty"], lambda t: lam * t.abs().sum())]:
+        for t in tensors.values():
+            t.grad = None
+        total = sum(torch_fn(t) for t in tensors.values())
+        total.backward()
+        value, grads = fn(weights, lam)
+        assert value == pytest.approx(float(total.detach()), rel=1e-12, abs=1e-300)
+        for k, t in tensors.items():
+            np.testing.assert_allclose(grads[k], t.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_weight_decay_is_torch_sgd_weight_decay_for_300_steps(ns):
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(8, 5))
+    target = rng.normal(size=(8, 2))
+    ours = {"W": rng.normal(size=(5, 2)), "b": rng.normal(size=2)}
+    tw = torch.tensor(ours["W"].copy(), requires_grad=True)
+    tb = torch.tensor(ours["b"].copy(), requires_grad=True)
+    opt = torch.optim.SGD([{"params": [tw], "weight_decay": 0.3}, {"params": [tb]}], lr=0.02)
+    At, Tt = torch.tensor(A), torch.tensor(target)
+
+    def loss_np(params):
+        residual = A @ params["W"] + params["b"] - target
+        return {"W": A.T @ residual, "b": residual.sum(axis=0)}
+
+    for _ in range(300):
+        ns["weight_decay_step"](ours, loss_np(ours), 0.02, 0.3, ["W"])
+        opt.zero_grad()
+        (0.5 * ((At @ tw + tb - Tt) ** 2).sum()).backward()
+        opt.step()
+    np.testing.assert_allclose(ours["W"], tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours["b"], tb.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- early stopping
+
+
+def reference_early_stopping(losses, patience, min_delta):
+    best, best_epoch, bad = np.inf, None, 0
+    for epoch, loss in enumerate(losses):
+        if loss < best - min_delta:
+            best, best_epoch, bad = loss, epoch, 0
+        else:
+            bad += 1
+            if bad >= patience:
+                return epoch, best_epoch
+    return None, best_epoch
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_early_stopping_matches_a_reference_on_random_curves(ns, seed):
+    rng = np.random.default_rng(seed)
+    losses = np.round(np.cumsum(rng.normal(0.0, 1.0, size=60)) + 100, 1)  # ties happen after rounding
+    patience, min_delta = int(rng.integers(1, 6)), float(rng.choice([0.0, 0.0, 0.5]))
+    stop, best_epoch = reference_early_stopping(losses, patience, min_delta)
+    stopper = ns["EarlyStopping"](patience, min_delta)
+    params = {"w": np.zeros(3)}
+    stopped = None
+    for epoch, loss in enumerate(losses):
+        params["w"][:] = epoch
+        if stopper.step(float(loss), params):
+            stopped = epoch
+            break
+    assert (stopped, stopper.best_epoch) == (stop, best_epoch)
+    stopper.restore(params)
+    np.testing.assert_array_equal(params["w"], best_epoch)
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def test_dropout_matches_torch_exactly_given_the_mask_and_statistically_without(ns):
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    for p in (0.1, 0.5, 0.75):
+        x = rng.normal(size=(300, 40)) + 5.0
+        xt = torch.tensor(x, requires_grad=True)
+        yt = F.dropout(xt, p, training=True)
+        dout = rng.normal(size=x.shape)
+        yt.backward(torch.tensor(dout))
+        mask = yt.detach().numpy() != 0
+        out, cache = ns["dropout_forward"](x, p, train=True, mask=mask)
+        np.testing.assert_allclose(out, yt.detach().numpy(), rtol=1e-14)
+        np.testing.assert_allclose(ns["dropout_backward"](dout, cache), xt.grad.numpy(), rtol=1e-14)
+        ours, _ = ns["dropout_forward"](x, p, train=True, rng=np.random.default_rng(1))
+        assert np.mean(ours != 0) == pytest.approx(np.mean(mask), abs=0.01)
+        assert np.mean(ours) == pytest.approx(np.mean(x), rel=0.02)
+        module = torch.nn.Dropout(p).eval()
+        np.testing.assert_array_equal(ns["dropout_forward"](x, p, train=False)[0], module(torch.tensor(x)).numpy())
+
+
+# --------------------------------------------------------------------------- bagging
+
+
+def test_bagging_follows_the_documented_protocol_and_reduces_variance(ns):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(40, 1))
+    y = np.sin(3 * X[:, 0]) + 0.3 * rng.normal(size=40)
+    X_new = np.linspace(-1, 1, 7)[:, None]
+
+    from sklearn.tree import DecisionTreeRegressor
+
+    def fit(Xs, ys):  # a fully grown tree: the classic high-variance model
+        return DecisionTreeRegressor(random_state=0).fit(Xs, ys)
+
+    def predict(tree, Xn):
+        return tree.predict(Xn)
+
+    ref_rng, preds = np.random.default_rng(5), []
+    for _ in range(30):
+        idx = ref_rng.integers(0, 40, size=40)
+        preds.append(predict(fit(X[idx], y[idx]), X_new))
+    np.testing.assert_allclose(ns["bagging_predict"](fit, predict, X, y, X_new, 30, np.random.default_rng(5)),
+                               np.mean(preds, axis=0), rtol=1e-12)
+    # Variance over training sets: the bag of trees varies less than a single tree.
+    singles, bags = [], []
+    for seed in range(15):
+        r = np.random.default_rng(100 + seed)
+        Xs = r.uniform(-1, 1, size=(40, 1))
+        ys = np.sin(3 * Xs[:, 0]) + 0.3 * r.normal(size=40)
+        singles.append(predict(fit(Xs, ys), X_new))
+        bags.append(ns["bagging_predict"](fit, predict, Xs, ys, X_new, 25, r))
+    assert np.var(bags, axis=0).mean() < np.var(singles, axis=0).mean()
+
+
+# --------------------------------------------------------------------------- augmentations
+
+
+def test_flip_and_crop_against_torch_and_numpy(ns):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3, 5, 6))
+    flipped = ns["random_flip"](x, np.random.default_rng(1), 1.0)
+    np.testing.assert_array_equal(flipped, torch.flip(torch.tensor(x), dims=[-1]).numpy())
+    out = ns["random_crop"](x, np.random.default_rng(2), 2)
+    padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    windows = np.stack([padded[..., i:i + 5, j:j + 6] for i in range(5) for j in range(6 - 1)])
+    assert all(any(np.array_equal(out[n], w[n]) for w in windows) for n in range(len(x)))
+
+
+def test_affine_warp_matches_scipy(ns):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 2, 9, 7))
+    angles = rng.uniform(-1, 1, 6)
+    matrices = np.stack([[[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]] for a in angles]) * 1.1
+    offsets = rng.uniform(-2, 2, (6, 2))
+    out = ns["affine_warp"](x, matrices, offsets)
+    m = np.array([4.0, 3.0])
+    for n in range(6):
+        for c in range(2):
+            expected = ndimage.affine_transform(x[n, c], matrices[n], offset=m - matrices[n] @ m + offsets[n],
+                                                order=1, mode="grid-constant", cval=0.0)
+            np.testing.assert_allclose(out[n, c], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_noise_and_cutout_properties(ns):
+    x = np.ones((400, 2, 6, 6))
+    noisy = ns["add_gaussian_noise"](x, np.random.default_rng(0), 0.2)
+    assert np.std(noisy - x) == pytest.approx(0.2, rel=0.03)
+    out = ns["cutout"](x, np.random.default_rng(0), 3)
+    zero = out == 0
+    assert np.array_equal(zero[:, 0], zero[:, 1])
+    sizes = zero[:, 0].sum(axis=(1, 2))
+    assert sizes.max() == 9 and sizes.min() >= 4  # full squares inside, clipped (2 x 2 at least) at corners
+    np.testing.assert_array_equal(x, 1.0)
+
+
+# --------------------------------------------------------------------------- library and mutants
+
+
+def test_exported_library_has_the_reusable_pieces():
+    path, text = library_module(CHAPTER)
+    assert path.name == "ch04_regularization.py"
+    module: dict = {}
+    exec(compile(text, str(path), "exec"), module)  # self-contained apart from numpy
+    for name in ["l2_penalty", "l1_penalty", "weight_decay_step", "EarlyStopping", "dropout_forward",
+                 "dropout_backward", "bagging_predict", "random_flip", "random_crop", "affine_warp",
+                 "add_gaussian_noise", "cutout"]:
+        assert name in module, name
+    assert "BEGIN SOLUTION" not in text
+    out, _ = module["dropout_forward"](np.ones((2, 2)), 0.5, train=True, mask=np.eye(2, dtype=bool))
+    np.testing.assert_array_equal(out, 2 * np.eye(2))
+
+
+MUTANTS = load_mutants(ROOT / "solutions" / "mutants" / "04_regularization.py")
+TESTS = {c.id: c.source for c in read_source(CHAPTER.source).cells if role(c) == "tests"}
+
+
+def test_mutants_cover_every_graded_cell_three_times():
+    cells = [c for c in read_source(CHAPTER.source).cells if role(c) == "solution" and "def " in c.source]
+    counts = {c.id: sum(m.cell == c.id for m in MUTANTS) for c in cells}
+    assert counts and min(counts.values()) >= 3, counts
+    assert MUTANTS[0].cell == "dropout"
+
+
+def test_reference_passes_every_tests_cell_in_process(ns):
+    for grade_id, source in TESTS.items():
+        exec(compile(source, f"<{grade_id}>", "exec"), dict(ns))
+
+
+@pytest.mark.parametrize("index", range(len(MUTANTS)), ids=[f"{m.cell}:{i}" for i, m in enumerate(MUTANTS)])
+def test_mutant_is_rejected_by_its_tests_cell(ns, index):
+    mutant = MUTANTS[index]
+    namespace = dict(ns)
+    exec(compile(mutant.source, f"<mutant {mutant.cell}>", "exec"), namespace)
+    with pytest.raises(Exception):  # noqa: B017 - any failure of the tests cell rejects the mutant
+        exec(compile(TESTS[mutant.fails], f"<{mutant.fails}>", "exec"), namespace)
+
+
+def test_torch_is_imported_only_in_hidden_tests():
+    parts = CHAPTER.source.read_text().split("### BEGIN HIDDEN TESTS")
+    assert "import torch" not in parts[0]
+    for part in parts[1:]:
+        assert "import torch" not in part.split("### END HIDDEN TESTS", 1)[1]
