@@ -147,7 +147,7 @@ def feedback(course_dir: Path, db_url: str | None) -> None:
 def export(out: Path, course_dir: Path, db_url: str | None) -> None:
     """Export grades as CSV: one row per student, one column per exercise."""
     rows = grading.export_grades(_course(), course_dir.resolve(), out, db_url=db_url)
-    click.echo(f"wrote {rows} student row(s) to {out}")
+    click.echo(f"wrote {rows} student row(s) to {out} and class statistics to {grading.stats_path(out)}")
 
 
 @main.command()

@@ -151,9 +151,11 @@ def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | 
         assignments = {a.name for a in gb.assignments}
         chapters = [c for c in course.chapters if c.id in assignments]
         columns: list[tuple[str, str]] = []
+        max_points: dict[tuple[str, str], float] = {}
         for chapter in chapters:
             cells = gb.find_notebook(chapter.id, chapter.id).grade_cells
             columns += [(chapter.id, cell.name) for cell in cells]
+            max_points.update({(chapter.id, cell.name): float(cell.max_score) for cell in cells})
         header = ["student", *(f"{c}:{g}" for c, g in columns)]
         header += [f"{c.id}:total" for c in chapters] + ["total", "max_total"]
         rows = []
@@ -176,4 +178,18 @@ def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | 
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
+    with stats_path(out).open("w", newline="") as handle:  # which exercises the class finds hard
+        writer = csv.writer(handle)
+        writer.writerow(["exercise", "max_points", "mean_score", "share_not_full_marks", "students"])
+        for i, column in enumerate(columns, start=1):
+            got = [float(row[i]) for row in rows if row[i] != ""]
+            if got:
+                short = sum(score < max_points[column] for score in got) / len(got)
+                writer.writerow([":".join(column), max_points[column], round(sum(got) / len(got), 4),
+                                 round(short, 4), len(got)])
     return len(rows)
+
+
+def stats_path(out: Path) -> Path:
+    """Where export_grades writes the per-exercise class statistics next to ``out``."""
+    return out.with_name(f"{out.stem}-stats.csv")

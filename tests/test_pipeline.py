@@ -98,6 +98,9 @@ def test_autograde_blank_good_one_mistake_and_malformed(released, tmp_path):
     assert list(rows["good"]) == ["student", "toy:test_mse", "toy:test_q1", "toy:why", "toy:total", "total", "max_total"]
     assert float(rows["mistake"]["toy:test_mse"]) == 0 and float(rows["mistake"]["toy:test_q1"]) == 1
     assert float(rows["good"]["total"]) == 3 and float(rows["good"]["max_total"]) == 5
+    stats = {row["exercise"]: row for row in csv.DictReader(grading.stats_path(out).open())}
+    assert float(stats["toy:test_mse"]["share_not_full_marks"]) == 0.5  # blank and mistake of 4
+    assert float(stats["toy:test_q1"]["mean_score"]) == 0.75
 
     pages = grading.generate_feedback(released, course_dir)
     assert len(pages) == 4
