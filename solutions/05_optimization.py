@@ -52,6 +52,9 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
+from sklearn.datasets import load_digits
+
 from dllib.ch03_mlp import (
     affine_backward,
     affine_forward,
@@ -59,9 +62,6 @@ from dllib.ch03_mlp import (
     relu_forward,
     softmax_cross_entropy_loss,
 )
-from IPython.display import display
-from sklearn.datasets import load_digits
-
 from helpers.explorers.optimization import (
     SURFACES,
     Trajectory,
