@@ -191,7 +191,7 @@ def assert_close(
         excess = np.where(np.isnan(excess), np.inf, excess)
     idx = np.unravel_index(int(np.argmax(excess)), act.shape) if act.ndim else ()
     e, a = exp[idx], act[idx]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel = float(abs(a - e) / abs(e)) if e != 0 else np.inf
     where = f" at index {_fmt_index(idx)}" if act.ndim else ""
     count = f"; {int(bad.sum())} of {act.size} values out of tolerance" if act.size > 1 else ""
@@ -279,6 +279,19 @@ def _normalize_choice(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+def _same_choice(answer: Any, option: Any) -> bool:
+    """Equality that an object with a lying ``__eq__`` cannot fake."""
+    if isinstance(option, str):
+        return isinstance(answer, str) and _normalize_choice(answer) == _normalize_choice(option)
+    if isinstance(option, numbers.Real) and not isinstance(option, bool):
+        return (
+            isinstance(answer, numbers.Real | np.integer | np.floating)
+            and not isinstance(answer, bool | np.bool_)
+            and float(answer) == float(option)
+        )
+    return answer is option
+
+
 def assert_choice(answer: Any, options: Iterable[Any], name: str = "answer") -> None:
     """Check that a multiple-choice answer is one of ``options`` (does not say which is right).
 
@@ -287,7 +300,7 @@ def assert_choice(answer: Any, options: Iterable[Any], name: str = "answer") -> 
     opts = list(options)
     if answer is None:
         raise AssertionError(f"{name}: not answered yet; set it to one of {opts!r}")
-    if _normalize_choice(answer) not in [_normalize_choice(o) for o in opts]:
+    if not any(_same_choice(answer, o) for o in opts):
         raise AssertionError(f"{name}: must be one of {opts!r}, got {answer!r}")
 
 

@@ -1035,7 +1035,7 @@ assert_scalar(_var, 1.25, name="var from gaussian_mle([1, 2, 3, 4]) with an inte
 
 # %%
 SIGMA2 = 4.0
-sample_sizes = [2, 3, 5, 10, 20]
+sample_sizes = np.array([3, 5, 10, 20, 40])
 sim_rng = np.random.default_rng(7)
 bias_ml, bias_unbiased, var_ml, var_unbiased = [], [], [], []
 for n in sample_sizes:
@@ -1047,16 +1047,19 @@ for n in sample_sizes:
     bias_unbiased.append(b)
     var_unbiased.append(v)
 
-fig, (ax_b, ax_v) = plt.subplots(1, 2, figsize=(11, 3.5))
+fig, (ax_b, ax_v) = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
 ax_b.plot(sample_sizes, bias_ml, "o-", label="1/N (maximum likelihood)")
 ax_b.plot(sample_sizes, bias_unbiased, "s-", label="1/(N-1)")
-ax_b.plot(sample_sizes, [-SIGMA2 / n for n in sample_sizes], "k:", label=r"theory $-\sigma^2/N$")
+ax_b.plot(sample_sizes, -SIGMA2 / sample_sizes, "k:", label=r"theory $-\sigma^2/N$")
 ax_b.axhline(0, color="0.7", lw=0.8)
 ax_b.set(xlabel="sample size N", ylabel="bias", title="Bias of two variance estimators")
 ax_b.legend(fontsize=8)
-ax_v.semilogy(sample_sizes, var_ml, "o-", label="1/N")
-ax_v.semilogy(sample_sizes, var_unbiased, "s-", label="1/(N-1)")
-ax_v.set(xlabel="sample size N", ylabel="variance (log scale)", title="Their variance")
+ax_v.plot(sample_sizes, var_ml, "o-", label="1/N")
+ax_v.plot(sample_sizes, var_unbiased, "s-", label="1/(N-1)")
+ax_v.plot(sample_sizes, 2 * (sample_sizes - 1) * SIGMA2**2 / sample_sizes**2, "k:", lw=1,
+          label="theory")
+ax_v.plot(sample_sizes, 2 * SIGMA2**2 / (sample_sizes - 1), "k:", lw=1)
+ax_v.set(xlabel="sample size N", ylabel="variance", title="Their variance")
 ax_v.legend(fontsize=8)
 plt.show()
 
@@ -1119,7 +1122,8 @@ fig, ax = plt.subplots()
 ax.loglog(lam_values, bias2, "o-", label="bias²")
 ax.loglog(lam_values, variance, "s-", label="variance")
 ax.loglog(lam_values, np.add(bias2, variance), "k--", label="bias² + variance (MSE)")
-ax.set(xlabel="λ", ylabel="at x₀ = 0.5", title="Ridge, degree 9: the bias–variance trade-off")
+ax.set(xlabel="λ", ylabel="error of the prediction at x₀ = 0.5",
+       title="Ridge, degree 9: the bias–variance trade-off")
 ax.legend(fontsize=8)
 plt.show()
 

@@ -1,72 +1,312 @@
 """The assertions every test cell uses: pass on good input, say precisely what is wrong otherwise."""
 
+import re
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from helpers.testing import (
+    assert_answer,
     assert_array_equal,
     assert_choice,
     assert_close,
+    assert_dtype,
+    assert_equal_int,
     assert_scalar,
     assert_shape,
+    assert_that,
     call,
+    describe_call,
+    implemented,
 )
 
-finite = st.floats(-1e6, 1e6, allow_nan=False)
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+float_arrays = arrays(np.float64, array_shapes(min_dims=0, max_dims=3, max_side=5), elements=finite)
 
 
-@given(arrays(np.float64, array_shapes(max_dims=3, max_side=5), elements=finite))
-def test_assert_close_accepts_equal_arrays_and_names_the_worst_element(x):
+class AlwaysEqual:
+    """Claims to equal anything: must never pass an assertion."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = object.__hash__
+
+
+def fails(pattern: str):
+    return pytest.raises(AssertionError, match=pattern)
+
+
+# --------------------------------------------------------------------------- assert_close
+
+
+@settings(max_examples=60, deadline=None)
+@given(float_arrays)
+def test_assert_close_accepts_equal_arrays_lists_and_tiny_errors(x):
     assert_close(x.copy(), x)
-    if x.size:
-        wrong = x.copy()
-        index = np.unravel_index(x.size - 1, x.shape)
-        wrong[index] += 1.0 + abs(wrong[index])
-        with pytest.raises(AssertionError, match=r"out: max relative error .* at index"):
-            assert_close(wrong, x, name="out")
+    assert_close(x.tolist(), x)
+    assert_close(x * (1 + 1e-9), x, rtol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(float_arrays, st.data())
+def test_assert_close_names_the_worst_element(x, data):
+    if x.size == 0:
+        return
+    flat = data.draw(st.integers(0, x.size - 1))
+    index = np.unravel_index(flat, x.shape)
+    wrong = x.copy()
+    wrong[index] += 1.0 + abs(wrong[index])
+    if x.ndim == 0:
+        pattern = r"^out: max relative error \S+: expected .*, got .* \(rtol=1e-06, atol=1e-08\)"
+    else:
+        where = re.escape(str(tuple(int(i) for i in index)))
+        pattern = rf"^out: max relative error \S+ at index {where}: expected .*, got .*rtol=1e-06"
+    with fails(pattern):
+        assert_close(wrong, x, name="out")
+
+
+def test_assert_close_message_matches_the_documented_example():
+    expected = np.array([0.1, 0.2, 0.3, 0.52, 0.5])
+    actual = expected.copy()
+    actual[3] = 0.64
+    message = (
+        "fit_ridge(X, y, lam=0.1): max relative error 2.3e-01 at index (3,): expected 0.52, "
+        "got 0.64 (rtol=1e-06, atol=1e-08); 1 of 5 values out of tolerance, max abs error 1.2e-01"
+    )
+    with fails(re.escape(message)):
+        assert_close(actual, expected, name="fit_ridge(X, y, lam=0.1)")
 
 
 @pytest.mark.parametrize(
     ("actual", "pattern"),
     [
-        (np.zeros((2, 3)), r"shape|\(3, 2\)"),
-        (np.array([[np.nan, 0, 0], [0, 0, 0]]).T, "NaN"),
-        (None, "None"),
-        ("text", "number|numeric|float|shape"),
+        (np.zeros((2, 3)), r"^w: shape mismatch: expected shape \(3, 2\), got \(2, 3\) \(rows and columns swapped"),
+        (np.zeros((3, 2, 1)), r"shape mismatch: expected shape \(3, 2\), got \(3, 2, 1\) \(an extra axis"),
+        (np.zeros(6), r"shape mismatch: expected shape \(3, 2\), got \(6,\)"),
+        (None, r"^w: expected an array of shape \(3, 2\), got None \(did you forget a `return`\?\)"),
+        ([[0, 0], [0, 0], [0]], r"ragged"),
+        (np.array([[np.nan, 0], [0, 0], [0, 0]]), r"^w: got NaN at index \(0, 0\) where 0 was expected"),
+        (np.array([[0, 0], [0, np.inf], [0, 0]]), r"^w: got inf at index \(1, 1\)"),
+        (np.array([[0, 0], [0, 0], [0, 1j]]), r"^w: expected real numbers, got complex values"),
     ],
 )
 def test_assert_close_explains_bad_outputs(actual, pattern):
-    with pytest.raises(AssertionError, match=pattern):
-        assert_close(actual, np.zeros((3, 2)))
+    with fails(pattern):
+        assert_close(actual, np.zeros((3, 2)), name="w")
+
+
+def test_assert_close_checks_shape_before_values_and_nan_before_values():
+    with fails("shape mismatch"):
+        assert_close(np.full(4, np.nan), np.zeros(3))
+    with fails("NaN"):
+        assert_close([np.nan, 5.0], [0.0, 0.0])
+
+
+def test_assert_close_tolerances_and_special_values():
+    assert_close([1.0, 2.0], [1.0 + 1e-7, 2.0], rtol=1e-6)
+    with fails("rtol=1e-09"):
+        assert_close([1.0, 2.0], [1.0 + 1e-7, 2.0], rtol=1e-9, atol=0)
+    assert_close([0.0], [1e-9])  # atol covers it
+    with fails("at index"):
+        assert_close([0.0], [1e-9], atol=0)
+    assert_close([np.inf, -np.inf, np.nan], [np.inf, -np.inf, np.nan])  # matching specials
+    with fails("got inf"):
+        assert_close([np.inf], [-np.inf])
+    with fails("expected nan, got 1"):
+        assert_close([1.0], [np.nan])
 
 
 def test_an_object_equal_to_everything_cannot_pass():
-    class AlwaysEqual:
-        def __eq__(self, other):
-            return True
-
-    for check in (lambda: assert_close(AlwaysEqual(), 1.0), lambda: assert_scalar(AlwaysEqual(), 1.0),
-                  lambda: assert_array_equal(AlwaysEqual(), np.arange(3))):
-        with pytest.raises(AssertionError):
+    for check in (
+        lambda: assert_close(AlwaysEqual(), 1.0),
+        lambda: assert_close([AlwaysEqual(), AlwaysEqual()], [1.0, 2.0]),
+        lambda: assert_scalar(AlwaysEqual(), 1.0),
+        lambda: assert_array_equal(AlwaysEqual(), np.arange(3)),
+        lambda: assert_array_equal(np.array([AlwaysEqual()] * 3, dtype=object), np.arange(3)),
+        lambda: assert_equal_int(AlwaysEqual(), 3),
+        lambda: assert_answer(AlwaysEqual(), "b"),
+        lambda: assert_answer(AlwaysEqual(), 768),
+        lambda: assert_choice(AlwaysEqual(), ["a", "b"]),
+    ):
+        with fails("."):
             check()
 
 
-def test_shape_choice_and_not_implemented_messages():
-    with pytest.raises(AssertionError, match=r"w: shape mismatch: expected shape \(3,\), got \(4,\)"):
+def test_an_ndarray_subclass_with_a_lying_eq_is_compared_by_value():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, dtype=bool)
+
+    liar = np.array([1.0, 2.0]).view(Liar)
+    with fails("at index"):
+        assert_close(liar, [5.0, 6.0])
+    with fails("entries differ"):
+        assert_array_equal(np.array([1, 2]).view(Liar), [5, 6])
+
+
+# --------------------------------------------------------------------------- shapes and dtypes
+
+
+@settings(max_examples=40, deadline=None)
+@given(array_shapes(min_dims=0, max_dims=4, max_side=4))
+def test_assert_shape_accepts_the_right_shape(shape):
+    assert_shape(np.zeros(shape), shape)
+    assert_shape(np.zeros(shape).tolist(), list(shape))
+
+
+def test_assert_shape_messages():
+    with fails(r"^w: shape mismatch: expected shape \(3,\), got \(4,\)$"):
         assert_shape(np.zeros(4), (3,), name="w")
-    with pytest.raises(AssertionError, match="not answered yet"):
-        assert_choice(None, "abcd", name="q1")
-    with pytest.raises(AssertionError, match="must be one of"):
-        assert_choice("e", "abcd", name="q1")
-    assert_choice("b", "abcd")
+    with fails(r"^output: expected an array of shape \(\), got None"):
+        assert_shape(None, ())
+    with fails(r"expected shape \(2,\), got \(\)"):
+        assert_shape(1.0, (2,))
 
-    def mse(a, b):
-        raise NotImplementedError
 
-    with pytest.raises(AssertionError, match="mse"):
-        call(mse, 1, 2)
-    with pytest.raises(AssertionError, match=r"expected 3, got|not equal|index"):
+def test_assert_dtype():
+    assert_dtype(np.zeros(2), "f")
+    assert_dtype(np.arange(2), "i")
+    assert_dtype(np.arange(2, dtype=np.uint8), "i")
+    assert_dtype(np.zeros(2, dtype=bool), "b")
+    with fails(r"^Phi: expected a floating-point array, got dtype int64$"):
+        assert_dtype(np.arange(2, dtype=np.int64), "f", name="Phi")
+    with pytest.raises(ValueError):
+        assert_dtype(np.zeros(2), "x")
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+@settings(max_examples=40, deadline=None)
+@given(finite)
+def test_assert_scalar_accepts_python_numpy_and_0d_numbers(value):
+    for form in (value, np.float64(value), np.float32(value), np.array(value)):
+        assert_scalar(form, value, rtol=1e-6, atol=1e-6)
+    assert_scalar(value)
+
+
+def test_assert_scalar_messages():
+    with fails(r"^mse: expected a single number, got an array of shape \(1,\)"):
+        assert_scalar(np.array([0.5]), 0.5, name="mse")
+    with fails(r"^mse: expected a number, got None \(did you forget a `return`\?\)"):
+        assert_scalar(None, 0.5, name="mse")
+    with fails(r"^mse: expected a number, got the boolean True"):
+        assert_scalar(True, 1.0, name="mse")
+    with fails(r"^mse: expected a single number, got str"):
+        assert_scalar("0.5", 0.5, name="mse")
+    with fails(r"^mse: expected a single number, got list"):
+        assert_scalar([0.5], 0.5, name="mse")
+    with fails(r"^mse: max relative error 2.5e-01: expected 0.4, got 0.5"):
+        assert_scalar(0.5, 0.4, name="mse")
+    with fails(r"^mse: expected a finite number, got nan"):
+        assert_scalar(float("nan"), name="mse")
+    with fails(r"^mse: got NaN where 0.4 was expected"):
+        assert_scalar(float("nan"), 0.4, name="mse")
+
+
+# --------------------------------------------------------------------------- exact arrays
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.int64, array_shapes(max_dims=2, max_side=6), elements=st.integers(-50, 50)))
+def test_assert_array_equal_accepts_equal_integer_arrays(x):
+    assert_array_equal(x.copy(), x)
+    assert_array_equal(x.astype(np.int32), x)
+
+
+def test_assert_array_equal_messages():
+    with fails(r"^folds: 1 of 3 entries differ; first at index \(2,\): expected 3, got 4$"):
         assert_array_equal(np.array([1, 2, 4]), np.array([1, 2, 3]), name="folds")
+    with fails(r"^folds: expected integer indices, got dtype float64"):
+        assert_array_equal(np.array([1.0, 2.0, 3.0]), np.array([1, 2, 3]), name="folds")
+    with fails(r"^folds: shape mismatch: expected shape \(3,\), got \(2,\)"):
+        assert_array_equal(np.array([1, 2]), np.array([1, 2, 3]), name="folds")
+    with fails(r"expected an array of shape \(3,\), got None"):
+        assert_array_equal(None, np.array([1, 2, 3]))
+    assert_array_equal(np.array([0.5, 1.5]), np.array([0.5, 1.5]), integer=False)
+    with fails("entries differ"):
+        assert_array_equal(np.array([0.5, 1.5]), np.array([0.5, 1.25]), integer=False)
+
+
+def test_assert_equal_int():
+    assert_equal_int(3, 3)
+    assert_equal_int(np.int64(3), 3)
+    with fails(r"^number of folds: expected 3, got 4$"):
+        assert_equal_int(4, 3, name="number of folds")
+    with fails(r"^k: expected the integer 3, got 3.0$"):
+        assert_equal_int(3.0, 3, name="k")
+    with fails("expected the integer 1, got True"):
+        assert_equal_int(True, 1)
+
+
+# --------------------------------------------------------------------------- concept checks
+
+
+def test_assert_choice():
+    assert_choice("b", "abcd")
+    assert_choice(" B ", ["a", "b"], name="q1")
+    with fails(r"^q1: not answered yet; set it to one of \['a', 'b', 'c', 'd'\]$"):
+        assert_choice(None, "abcd", name="q1")
+    with fails(r"^q1: must be one of \['a', 'b', 'c', 'd'\], got 'e'$"):
+        assert_choice("e", "abcd", name="q1")
+    with fails("must be one of"):
+        assert_choice(2, "abcd", name="q1")
+
+
+def test_assert_answer_grades_without_revealing_the_answer():
+    assert_answer(" B", "b", name="q2")
+    assert_answer(768, 768)
+    assert_answer(np.int64(768), 768)
+    assert_answer(1.6000001, 1.6)
+    for wrong in ("a", 767, 1.7):
+        with pytest.raises(AssertionError) as info:
+            assert_answer(wrong, "b" if isinstance(wrong, str) else 768, name="q2")
+        assert str(info.value) == f"q2: {wrong!r} is not the right answer"
+    with fails(r"^q5: expected a number, got 'x'$"):
+        assert_answer("x", 1.6, name="q5")
+    with fails(r"expected a number, got True"):
+        assert_answer(True, 1.0)
+    with fails("is not the right answer"):
+        assert_answer(float("nan"), 1.6)
+
+
+# --------------------------------------------------------------------------- not implemented
+
+
+def test_call_turns_not_implemented_into_a_helpful_assertion():
+    def mse(a, b):
+        raise NotImplementedError()
+
+    with fails(r"^mse is not implemented yet: replace `raise NotImplementedError\(\)` with your code"):
+        call(mse, 1, 2)
+    assert call(lambda a, *, b: a + b, 1, b=2) == 3
+    with pytest.raises(ZeroDivisionError):  # other errors pass through unchanged
+        call(lambda: 1 / 0)
+    with fails(r"expected a function, got int"):
+        call(3)
+
+
+def test_implemented_context_manager():
+    with fails(r"^fit_ridge is not implemented yet"), implemented("fit_ridge"):
+        raise NotImplementedError
+    with implemented("fit_ridge"):
+        pass
+    with pytest.raises(KeyError), implemented("fit_ridge"):
+        raise KeyError("x")
+
+
+def test_assert_that_and_describe_call():
+    assert_that(True, "never shown")
+    with fails("^custom message$"):
+        assert_that(False, "custom message")
+    label = describe_call("fit_ridge", np.zeros((5, 3)), np.zeros(5, dtype=np.int32), lam=0.1)
+    assert label == "fit_ridge(<float64 (5, 3)>, <int32 (5,)>, lam=0.1)"
+    assert describe_call("f", np.float64(2.0), fn=np.mean) == "f(np.float64(2.0), fn=mean)"
+    assert describe_call("f", "x" * 100).endswith("...)")

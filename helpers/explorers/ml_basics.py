@@ -11,6 +11,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.ticker import LogLocator, NullLocator
 
 from helpers.widgets import Explorer, FigureView, format_number, log_slider
 
@@ -85,7 +86,7 @@ class DegreeRidgeExplorer(Explorer):
             ),
             "show_test": widgets.Checkbox(value=show_test, description="show test points"),
         }
-        super().__init__(controls, FigureView(ncols=2, figsize=(10.0, 3.8)))
+        super().__init__(controls, FigureView(ncols=2, figsize=(10.0, 3.8), freeze_layout=True))
 
     # ------------------------------------------------------------------ computation
 
@@ -152,7 +153,7 @@ class DegreeRidgeExplorer(Explorer):
             return state
 
         ax_fit.plot(self.x_curve, result["y_curve"], color="C3", lw=2, label="fit")
-        ax_fit.legend(loc="upper right", fontsize=8)
+        ax_fit.legend(loc="best", fontsize=8)
         title = (
             f"degree {degree}, λ = {lam_text}: train {self.loss_name} "
             f"{result['train_error']:.3g}, test {self.loss_name} {result['test_error']:.3g}"
@@ -163,6 +164,8 @@ class DegreeRidgeExplorer(Explorer):
         ax_w.set_axis_on()
         ax_w.plot(np.arange(w_abs.size), w_abs, "o-", color="C2")
         ax_w.set_yscale("log")
+        ax_w.yaxis.set_major_locator(LogLocator(numticks=6))
+        ax_w.yaxis.set_minor_locator(NullLocator())  # fewer tick artists: faster redraws
         ax_w.set_ylim(1e-4, max(1e4, float(w_abs.max()) * 3))
         ax_w.set_xlabel("weight index j (coefficient of $x^j$)")
         ax_w.set_ylabel("$|w_j|$")
