@@ -1,4 +1,4 @@
-"""Drive the course's JupyterLab in headless Chromium (Playwright) for the browser tests.
+"""Drive the course's JupyterLab in headless Chromium (Playwright): helpers and pytest fixtures.
 
 - ``LabServer``: JupyterLab from this virtualenv on a free 127.0.0.1 port with a token, isolated
   settings (all cells attached to the DOM, no news/extension-manager network calls), the same
@@ -7,15 +7,23 @@
   Playwright; never Playwright's own browser download.
 - Page helpers: ``open_notebook``, ``run_all_cells`` (cell by cell, as a student would),
   ``wait_for_widgets``, ``widget_errors``, ``move_slider``, ``toggle_checkbox``,
-  ``press_button`` (each waits until the plot next to the control has changed), ``validate``
-  (nbgrader's Validate button) and ``screenshot`` (into ``test-artifacts/browser/``).
+  ``press_button``, ``select_option``, ``choose_toggle`` (each waits until the plot next to the
+  control has changed), ``validate`` (nbgrader's Validate button) and ``screenshot`` (into
+  ``test-artifacts/browser/``).
+- Fixtures (test modules load them with ``pytest_plugins = ["lab"]``; a conftest.py here would
+  shadow tests/conftest.py, which other tests import as ``conftest``): ``chromium``,
+  ``lab_server``, ``lab_page`` (one of each per test process, i.e. per xdist worker) and
+  ``page`` (that JupyterLab page, cleaned up after each test; a screenshot if it failed).
 
-Actions go through the UI (toolbar buttons, keyboard, mouse); the page's JupyterLab application
-(``--LabApp.expose_app_in_browser``) is only read, to wait on kernel and cell state.
+Actions go through the UI (toolbar, keyboard, mouse) or JupyterLab's own commands; the page's
+JupyterLab application (``--LabApp.expose_app_in_browser``) is otherwise only read, to wait on
+kernel and cell state.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
@@ -29,10 +37,12 @@ import time
 import unicodedata
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -211,10 +221,11 @@ class LabServer:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
 
-    def url(self, notebook: str) -> str:
-        # A workspace of its own per page: no tabs restored from an earlier test.
+    def url(self, notebook: str | None = None) -> str:
+        # A workspace of its own per page load: no tabs restored from an earlier one.
         workspace = "t" + secrets.token_hex(6)
-        return f"{self.base_url}/lab/workspaces/{workspace}/tree/{notebook}?token={self.token}"
+        tree = f"/tree/{notebook}" if notebook else ""
+        return f"{self.base_url}/lab/workspaces/{workspace}{tree}?token={self.token}"
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -287,9 +298,50 @@ def wait_for_kernel_idle(page: Any, timeout: float = CELL_TIMEOUT) -> None:
     )
 
 
+def open_lab(page: Any, server: LabServer) -> None:
+    """Load JupyterLab in ``page`` (a fresh workspace) and wait until it has started."""
+    page.goto(server.url(), wait_until="domcontentloaded")
+    page.wait_for_function("() => !!window.jupyterapp", timeout=SERVER_START_TIMEOUT * 1000)
+    page.evaluate("async () => { await window.jupyterapp.restored; }")
+
+
+def lab_is_usable(page: Any) -> bool:
+    if page.is_closed():
+        return False
+    try:
+        return bool(page.evaluate("() => !!(window.jupyterapp && window.jupyterapp.shell)"))
+    except Exception:  # a crashed or navigating page
+        return False
+
+
+def close_everything(page: Any) -> None:
+    """Dismiss dialogs and close every tab without saving (between tests)."""
+    for _ in range(5):
+        if page.locator(".jp-Dialog").count() == 0:
+            break
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(100)
+    page.evaluate(
+        """() => {
+            for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+                if (widget.context && widget.context.model) widget.context.model.dirty = false;
+                widget.dispose();
+            }
+        }"""
+    )
+
+
 def open_notebook(page: Any, server: LabServer, name: str) -> None:
-    """Open ``name`` (relative to the server's root) and wait for its kernel to be idle."""
-    page.goto(server.url(name), wait_until="domcontentloaded")
+    """Open ``name`` (relative to the server's root) as the file browser does; wait for its kernel.
+
+    Uses the JupyterLab already loaded in ``page`` (see ``open_lab``), else loads it.
+    """
+    if not lab_is_usable(page):
+        open_lab(page, server)
+    page.evaluate(
+        "async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+        name,
+    )
     page.wait_for_function(
         f"""() => {{
             const panel = {_PANEL};
@@ -322,37 +374,44 @@ def output_area(page: Any, index: int) -> Any:
 # ----------------------------------------------------------------------------- page: running
 
 
+_RUN_CELLS_JS = f"""async (timeoutMs) => {{
+    const panel = {_PANEL};
+    const notebook = panel.content;
+    const kernel = () => panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const count = notebook.widgets.length;
+    for (let index = 0; index < count; index++) {{
+        const cell = notebook.widgets[index];
+        notebook.mode = 'command';
+        notebook.activeCellIndex = index;
+        notebook.deselectAll();
+        await window.jupyterapp.commands.execute('notebook:run-cell-and-select-next');
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {{
+            const done = cell.model.type !== 'code' || cell.model.executionCount !== null;
+            if (done && kernel() && kernel().status === 'idle') break;
+            if (Date.now() > deadline) {{
+                return {{index, kernel: kernel() ? kernel().status : 'gone'}};
+            }}
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }}
+    }}
+    return null;
+}}"""
+
+
 def run_all_cells(page: Any, timeout_per_cell: float = CELL_TIMEOUT) -> None:
     """Run every cell from the top, one at a time, as a student pressing Shift+Enter would.
 
-    (Unlike "Run All", a failing cell does not stop the cells after it.) Clicks the toolbar's
-    run-and-advance button and waits for each code cell's execution count and an idle kernel.
+    Each cell goes through JupyterLab's own "run cell and select next" command (Shift+Enter);
+    unlike "Run All", a failing cell does not stop the cells after it. Each code cell must get
+    its execution count, with the kernel idle again, before the next one starts.
     """
-    count = cell_count(page)
-    cell(page, 0).locator(".jp-InputPrompt").click()
-    page.wait_for_function(f"() => {_PANEL}.content.activeCellIndex === 0")
-    run_button = page.locator(
-        f'{_VISIBLE} .jp-NotebookPanel-toolbar [data-command="notebook:run-cell-and-select-next"]'
-    )
-    for index in range(count):
-        run_button.click()
-        try:
-            page.wait_for_function(
-                f"""(i) => {{
-                    const panel = {_PANEL};
-                    const cell = panel.content.widgets[i];
-                    const kernel = panel.sessionContext.session.kernel;
-                    const done = cell.model.type !== 'code' || cell.model.executionCount !== null;
-                    return done && panel.content.activeCellIndex > i && kernel.status === 'idle';
-                }}""",
-                arg=index,
-                timeout=timeout_per_cell * 1000,
-            )
-        except Exception as err:
-            raise AssertionError(
-                f"cell {index} did not finish within {timeout_per_cell} s "
-                f"(kernel {kernel_status(page)!r}): {err}"
-            ) from err
+    stuck = page.evaluate(_RUN_CELLS_JS, timeout_per_cell * 1000)
+    if stuck:
+        raise AssertionError(
+            f"cell {stuck['index']} did not finish within {timeout_per_cell} s "
+            f"(kernel {stuck['kernel']})"
+        )
 
 
 def error_outputs(page: Any) -> dict[int, list[str]]:
@@ -446,7 +505,9 @@ def wait_for_widgets(page: Any, timeout: float = WIDGET_TIMEOUT) -> int:
             break
         page.wait_for_timeout(100)
     assert not errors, f"widget errors in the notebook: {errors}"
-    assert not pending, f"widgets still loading after {timeout} s in cells {[o['cell'] for o in pending]}"
+    assert not pending, (
+        f"widgets still loading after {timeout} s in cells {[o['cell'] for o in pending]}"
+    )
     assert len(rendered) >= len(expected), (
         f"{len(expected)} widget outputs (cells {expected}) but only {len(rendered)} widget views "
         f"rendered (cells {[o['cell'] for o in rendered]})"
@@ -485,6 +546,21 @@ def _control_area(control: Any) -> Any:
     return control.locator("xpath=ancestor::div[contains(@class, 'jp-Cell-outputArea')][1]")
 
 
+def _page_of(scope: Any) -> Any:
+    """The page of a scope: a Page, or a Locator within one."""
+    return getattr(scope, "page", scope)
+
+
+def widget_output(page: Any, number: int) -> Any:
+    """Locator of the notebook's ``number``-th displayed widget (1-based, in notebook order)."""
+    outputs = page.locator(
+        f"{_VISIBLE} .jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output"
+    ).filter(has=page.locator(":scope > .jupyter-widgets"))
+    count = outputs.count()
+    assert 1 <= number <= count, f"widget {number} asked for; the notebook shows {count}"
+    return outputs.nth(number - 1)
+
+
 @dataclass
 class Interaction:
     """What one interaction did: the control, its value before and after, the widget's area."""
@@ -495,9 +571,20 @@ class Interaction:
     area: Any
 
 
-def _changes_plot(page: Any, what: str, control: Any, act: Callable[[], None],
-                  read: Callable[[], str], timeout: float = PLOT_TIMEOUT) -> Interaction:
-    """Do ``act`` on ``control``; wait until the plot next to it changed and the kernel is idle."""
+def _changes_plot(
+    scope: Any,
+    what: str,
+    control: Any,
+    act: Callable[[], None],
+    read: Callable[[], str],
+    timeout: float = PLOT_TIMEOUT,
+) -> Interaction:
+    """Do ``act`` on ``control``; wait until the plot next to it changed and the kernel is idle.
+
+    "Changed": the digest of the images in the control's cell output differs from before and
+    has stayed the same for two polls with an idle kernel (so the last redraw has arrived).
+    """
+    page = _page_of(scope)
     control.scroll_into_view_if_needed()
     area = _control_area(control)
     wait_for_kernel_idle(page)
@@ -511,7 +598,7 @@ def _changes_plot(page: Any, what: str, control: Any, act: Callable[[], None],
         idle = kernel_status(page) == "idle"
         stable = stable + 1 if (signature == last and idle) else 0
         last = signature
-        if signature != before_plot and stable >= 2:  # unchanged for 2 polls with an idle kernel
+        if signature != before_plot and stable >= 2:
             break
         if time.monotonic() > deadline:
             raise AssertionError(
@@ -525,19 +612,27 @@ def _changes_plot(page: Any, what: str, control: Any, act: Callable[[], None],
     return Interaction(what, before_value, read(), area)
 
 
+def _exactly(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
 def _labelled(scope: Any, widget_class: str, label_selector: str, label: str) -> Any:
-    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
     found = scope.locator(widget_class).filter(
-        has=scope.locator(label_selector).filter(has_text=exact)
+        has=_page_of(scope).locator(label_selector).filter(has_text=_exactly(label))
     )
     count = found.count()
-    assert count == 1, f"expected one {widget_class} labelled {label!r}, found {count}"
+    assert count == 1, f"expected one {widget_class} labelled {label!r}, found {count}" + (
+        " (give the action widget=N to pick one widget)" if count > 1 else ""
+    )
     return found
 
 
-def move_slider(page: Any, label: str, steps: int) -> Interaction:
-    """Move the slider labelled ``label`` by ``steps`` (arrow keys on its handle, as a user)."""
-    slider = _labelled(page, ".widget-slider", ".widget-label", label)
+def move_slider(scope: Any, label: str, steps: int) -> Interaction:
+    """Move the slider labelled ``label`` by ``steps`` (arrow keys on its handle, as a user).
+
+    ``scope``: the page, or a locator (e.g. ``widget_output(page, 2)``) to look in.
+    """
+    slider = _labelled(scope, ".widget-slider", ".widget-label", label)
     handle = slider.locator(".noUi-handle").first
     readout = slider.locator(".widget-readout")
 
@@ -547,28 +642,60 @@ def move_slider(page: Any, label: str, steps: int) -> Interaction:
             handle.press("ArrowRight" if steps > 0 else "ArrowLeft")
 
     result = _changes_plot(
-        page, f"slider {label!r} by {steps:+d}", slider, act, lambda: readout.inner_text().strip()
+        scope, f"slider {label!r} by {steps:+d}", slider, act, lambda: readout.inner_text().strip()
     )
     assert result.after != result.before, f"slider {label!r}: the readout did not change"
     return result
 
 
-def toggle_checkbox(page: Any, label: str) -> Interaction:
-    box = _labelled(page, ".widget-checkbox", "label", label)
+def toggle_checkbox(scope: Any, label: str) -> Interaction:
+    box = _labelled(scope, ".widget-checkbox", "label", label)
     checkbox = box.locator("input[type=checkbox]")
     result = _changes_plot(
-        page, f"checkbox {label!r}", box, checkbox.click, lambda: str(checkbox.is_checked())
+        scope, f"checkbox {label!r}", box, checkbox.click, lambda: str(checkbox.is_checked())
     )
     assert result.after != result.before, f"checkbox {label!r}: did not toggle"
     return result
 
 
-def press_button(page: Any, label: str) -> Interaction:
-    button = page.locator("button.jupyter-button").filter(
-        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+def press_button(scope: Any, label: str) -> Interaction:
+    """Click the button (or toggle button) whose text is ``label``."""
+    button = scope.locator("button.jupyter-button").filter(has_text=_exactly(label))
+    count = button.count()
+    assert count == 1, f"expected one button {label!r}, found {count}"
+    return _changes_plot(scope, f"button {label!r}", button, button.click, lambda: label)
+
+
+def select_option(scope: Any, label: str, option: str) -> Interaction:
+    """Choose ``option`` in the dropdown labelled ``label``."""
+    dropdown = _labelled(scope, ".widget-dropdown", ".widget-label", label)
+    select = dropdown.locator("select")
+    result = _changes_plot(
+        scope,
+        f"dropdown {label!r} -> {option!r}",
+        dropdown,
+        lambda: select.select_option(label=option),
+        lambda: select.evaluate("(s) => s.options[s.selectedIndex]?.text ?? ''"),
     )
-    assert button.count() == 1, f"expected one button {label!r}, found {button.count()}"
-    return _changes_plot(page, f"button {label!r}", button, button.click, lambda: label)
+    assert result.after == option, f"dropdown {label!r} shows {result.after!r}, not {option!r}"
+    return result
+
+
+def choose_toggle(scope: Any, label: str, option: str) -> Interaction:
+    """Press ``option`` among the toggle buttons labelled ``label`` (ipywidgets ToggleButtons)."""
+    group = _labelled(scope, ".widget-toggle-buttons", ".widget-label", label)
+    choice = group.locator("button").filter(has_text=_exactly(option))
+    assert choice.count() == 1, f"toggle buttons {label!r}: no single option {option!r}"
+    selected = group.locator("button.mod-active")
+    result = _changes_plot(
+        scope,
+        f"toggle buttons {label!r} -> {option!r}",
+        group,
+        choice.click,
+        lambda: selected.inner_text().strip() if selected.count() else "",
+    )
+    assert result.after == option, f"toggle buttons {label!r} show {result.after!r}, not {option!r}"
+    return result
 
 
 # ----------------------------------------------------------------------------- page: nbgrader
@@ -594,15 +721,17 @@ def close_dialog(page: Any) -> None:
 
 
 def slug(text: str) -> str:
-    """A file-name-safe ASCII form of a label ("λ" -> "lamda")."""
+    """A file-name-safe ASCII form of a label ("λ" -> "lamda", "▶" -> "u25b6")."""
     parts = []
     for char in text:
         if char.isascii():
             parts.append(char if char.isalnum() or char == "-" else "_")
         elif char.isalpha():
             parts.append(unicodedata.name(char, "x").split()[-1].lower())
-        else:
+        elif char.isspace():
             parts.append("_")
+        else:
+            parts.append(f"u{ord(char):04x}")
     return re.sub(r"_+", "_", "".join(parts)).strip("_") or "x"
 
 
@@ -634,31 +763,166 @@ def copy_into(server: LabServer, source: Path, name: str) -> str:
 class Action:
     """One interaction with a chapter's widget, declared in test_lab.WIDGETS."""
 
-    kind: str  # "slider", "checkbox" or "button"
-    label: str  # the control's description as shown
-    steps: int = 0  # sliders: how many steps (negative: to the left)
+    kind: str  # "slider", "checkbox", "button", "dropdown" or "toggle_buttons"
+    label: str  # the control's description (a button's text) as shown
+    value: int | str = 0  # sliders: steps (negative: to the left); dropdowns etc.: the option
+    widget: int | None = None  # look only in the notebook's N-th widget (when labels repeat)
 
     @property
     def name(self) -> str:
-        return slug(f"{self.kind}-{self.label}")
+        value = f"-{self.value}" if self.kind in ("dropdown", "toggle_buttons") else ""
+        return slug(f"{self.kind}-{self.label}{value}")
 
     def __call__(self, page: Any) -> Interaction:
+        scope = page if self.widget is None else widget_output(page, self.widget)
         if self.kind == "slider":
-            return move_slider(page, self.label, self.steps)
+            return move_slider(scope, self.label, int(self.value))
         if self.kind == "checkbox":
-            return toggle_checkbox(page, self.label)
+            return toggle_checkbox(scope, self.label)
         if self.kind == "button":
-            return press_button(page, self.label)
+            return press_button(scope, self.label)
+        if self.kind == "dropdown":
+            return select_option(scope, self.label, str(self.value))
+        if self.kind == "toggle_buttons":
+            return choose_toggle(scope, self.label, str(self.value))
         raise ValueError(f"unknown widget action {self.kind!r}")
 
 
-def slider(label: str, steps: int) -> Action:
-    return Action("slider", label, steps)
+def slider(label: str, steps: int, *, widget: int | None = None) -> Action:
+    return Action("slider", label, steps, widget)
 
 
-def checkbox(label: str) -> Action:
-    return Action("checkbox", label)
+def checkbox(label: str, *, widget: int | None = None) -> Action:
+    return Action("checkbox", label, 0, widget)
 
 
-def button(label: str) -> Action:
-    return Action("button", label)
+def button(label: str, *, widget: int | None = None) -> Action:
+    return Action("button", label, 0, widget)
+
+
+def dropdown(label: str, option: str, *, widget: int | None = None) -> Action:
+    return Action("dropdown", label, option, widget)
+
+
+def toggle_buttons(label: str, option: str, *, widget: int | None = None) -> Action:
+    return Action("toggle_buttons", label, option, widget)
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+class PlaywrightLoop:
+    """Keeps Playwright's event loop from leaking into the other tests of the process.
+
+    Between two calls, Playwright's sync API leaves its loop marked as the thread's running
+    loop for as long as Playwright is alive; ``asyncio.run`` in any later test of the same
+    process (or xdist worker) would then fail. ``hide()`` unmarks it while no browser code
+    runs; ``active()`` marks it again around Playwright calls.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio._get_running_loop()
+
+    def hide(self) -> None:
+        if self.loop is not None and asyncio._get_running_loop() is self.loop:
+            asyncio._set_running_loop(None)
+
+    def show(self) -> None:
+        if self.loop is not None and asyncio._get_running_loop() is None:
+            asyncio._set_running_loop(self.loop)
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        self.show()
+        try:
+            yield
+        finally:
+            self.hide()
+
+
+@dataclass
+class Chromium:
+    browser: Any
+    loop: PlaywrightLoop
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """Chromium through Playwright, or a skip that says how to get it."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(
+            "browser tests need the playwright package (.venv/bin/pip install -r requirements.txt)"
+        )
+    playwright = sync_playwright().start()
+    loop = PlaywrightLoop()
+    try:
+        browser = launch_chromium(playwright)
+    except RuntimeError as err:
+        with loop.active():
+            playwright.stop()
+        pytest.skip(f"browser tests skipped: {err}; to run them, {HOW_TO_ENABLE}")
+    finally:
+        loop.hide()
+    yield Chromium(browser, loop)
+    with loop.active():
+        browser.close()
+        playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_server(chromium: Chromium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab on a free port (after ``chromium``: no server when the tests skip)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    server = LabServer(
+        root_dir=tmp_path_factory.mktemp("lab-root"),
+        work=tmp_path_factory.mktemp("lab-work"),
+        log=ARTIFACTS / f"jupyterlab-{worker}.log",
+    )
+    server.log_path.unlink(missing_ok=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_page(chromium: Chromium, lab_server: LabServer) -> Iterator[Any]:
+    """A browser page with JupyterLab loaded (loading it takes seconds: done once)."""
+    with chromium.loop.active():
+        context = chromium.browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        page.page_errors = []
+        page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+        open_lab(page, lab_server)
+    yield page
+    with chromium.loop.active():
+        context.close()
+
+
+@pytest.fixture
+def page(
+    chromium: Chromium, lab_page: Any, lab_server: LabServer, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """The JupyterLab page with no tab open; a screenshot of it is kept if the test fails."""
+    failed_before = request.session.testsfailed
+    failed_shot = f"FAILED-{request.node.name}"
+    clean_artifacts(failed_shot)
+    with chromium.loop.active():
+        if not lab_is_usable(lab_page):
+            open_lab(lab_page, lab_server)
+        lab_page.page_errors.clear()
+        try:
+            yield lab_page
+        finally:
+            if request.session.testsfailed > failed_before:
+                try:
+                    screenshot(lab_page, failed_shot)
+                except Exception as err:  # the page may be gone; the failure matters more
+                    print(f"could not save a screenshot of the failed page: {err}")
+                if lab_page.page_errors:
+                    print("JavaScript errors on the page:\n" + "\n".join(lab_page.page_errors))
+            with contextlib.suppress(Exception):  # a broken page is reloaded by the next test
+                close_everything(lab_page)
+    lab_server.shutdown_kernels()

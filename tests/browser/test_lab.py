@@ -4,15 +4,16 @@ For every chapter of course.toml whose release notebook is built:
 
 - ``test_release_runs_visible_tests``: the student's release, run cell by cell: every cell runs,
   the visible tests fail with their error shown (exercises still raise NotImplementedError),
-  the page and kernel survive, widgets render, and nbgrader's Validate button reports failures.
+  the page and kernel survive, and widgets render.
 - ``test_chapter_widgets``: the release with the reference solutions put back: no cell fails
   (the visible tests pass), every widget renders without "Error displaying widget ...", and each
   interaction declared in ``WIDGETS`` changes the plot; a screenshot of the widget after each one
   goes to test-artifacts/browser/.
 
-Two chapter-independent tests check the harness itself on small generated notebooks: an
-ipywidgets slider + button redrawing a matplotlib plot in an Output, and nbgrader's lab
-extension (menu, Validate button, a validation that passes).
+``test_validate_button_on_a_release`` presses nbgrader's Validate on the first chapter's release
+(failures listed). Two chapter-independent tests check the harness itself on small generated
+notebooks: an ipywidgets slider + button redrawing a matplotlib plot in an Output, and nbgrader's
+lab extension (menu, Validate button, a validation that passes).
 """
 
 from __future__ import annotations
@@ -21,20 +22,54 @@ import re
 from pathlib import Path
 from typing import Any
 
-import lab
 import nbformat
 import pytest
-from lab import checkbox, slider
 
 from autograder.authoring import role
 from autograder.course import Chapter, Course
 
+pytest.register_assert_rewrite("lab")  # before its import, as for the plugin it also is
+
+import lab  # noqa: E402
+from lab import button, checkbox, dropdown, slider, toggle_buttons  # noqa: E402
+
 pytestmark = pytest.mark.browser
+pytest_plugins = ["lab"]  # its fixtures: chromium, lab_server, lab_page, page
 
 # The interactions to check on each chapter's widgets, in order; each must change the plot next
-# to the control. A chapter whose notebook displays widgets needs an entry (one line per control).
+# to the control. A chapter whose notebook displays widgets needs an entry, one item per control:
+# slider(label, steps), checkbox(label), button(text), dropdown(label, option) or
+# toggle_buttons(label, option); widget=N looks only in the notebook's N-th widget (1-based),
+# for labels that several widgets use.
 WIDGETS: dict[str, list[lab.Action]] = {
     "01_ml_basics": [slider("degree", +4), slider("λ", +3), checkbox("show test points")],
+    "02_backprop": [slider("step", +3), button("▶"), button("⏮"), dropdown("graph", "logistic")],
+    "03_mlp": [
+        # the activation explorer
+        dropdown("activation", "relu", widget=1),
+        slider("depth", -10, widget=1),
+        slider("weight scale", +8, widget=1),
+        # the decision-boundary playground (its "▶ train" runs on and on: use "step")
+        dropdown("data", "circles"),
+        slider("width", +8),
+        button("step"),
+    ],
+    "04_regularization": [
+        slider("λ", +3),
+        toggle_buttons("penalty", "L1"),
+        slider("dropout p", +5),
+        slider("training points", +2),
+    ],
+    "05_optimization": [
+        # the optimizer explorer
+        dropdown("surface", "bowl"),
+        slider("learning rate", -2),
+        slider("momentum / β₁", +10),
+        # the initialization explorer
+        dropdown("init", "Kaiming"),
+        dropdown("activation", "ReLU"),
+        slider("layers", +5),
+    ],
 }
 
 CHAPTERS = Course.load(lab.ROOT).chapters
@@ -53,7 +88,7 @@ def test_widget_entries_name_chapters():
 
 # ----------------------------------------------------------------------------- the harness itself
 
-TOY_WIDGET = '''\
+TOY_WIDGET = """\
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
@@ -85,7 +120,7 @@ frequency.observe(draw, names="value")
 shift.on_click(on_shift)
 display(widgets.VBox([widgets.HBox([frequency, shift]), out]))
 draw()
-'''
+"""
 
 
 def test_slider_and_button_redraw_a_plot(page: Any, lab_server: lab.LabServer):
@@ -145,7 +180,15 @@ def test_release_runs_visible_tests(page: Any, lab_server: lab.LabServer, chapte
         "no visible test shows NotImplementedError on the unsolved release"
     )
     lab.wait_for_widgets(page)
+    lab.screenshot(page, f"{chapter.id}-release")
 
+
+def test_validate_button_on_a_release(page: Any, lab_server: lab.LabServer):
+    """nbgrader's Validate on an unsolved release: the failing tests are listed (one chapter:
+    validating runs the notebook again, and the other chapters' runs add nothing here)."""
+    chapter = CHAPTERS[0]
+    name = lab.copy_into(lab_server, released(chapter), f"validate_{chapter.id}.ipynb")
+    lab.open_notebook(page, lab_server, name)
     message = lab.validate(page)
     assert "validation-failed" in (message.get_attribute("class") or "")
     assert "NotImplementedError" in message.inner_text()
