@@ -38,6 +38,13 @@ from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
 MAX_SUBMISSION_BYTES = 64 * 2**20
 MAX_OUTPUT_CHARS = 20_000
 STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
+# Run first in every grading kernel: figures are still built, but never rasterised for display
+# (nobody looks at them, and rendering is most of a plotting cell's time).
+NO_IMAGES = """
+for _mime in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf"):
+    get_ipython().display_formatter.formatters[_mime].enabled = False
+del _mime
+"""
 
 
 @dataclass(frozen=True)
@@ -151,27 +158,31 @@ def grade_job(job: Job) -> JobResult:
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     client = NotebookClient(
         nb, km=_kernel_manager(job, workdir), timeout=job.limits.cell_timeout, allow_errors=True,
-        interrupt_on_timeout=True, startup_timeout=60, resources={"metadata": {"path": str(workdir)}},
+        interrupt_on_timeout=True, startup_timeout=60, shutdown_kernel="immediate", resources={"metadata": {"path": str(workdir)}},
         on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
             cell_index, execute_reply.get("content", {}).get("status") == "ok"),
     )
     tampered: list[str] = []
     ran: set[str] = set()
 
-    def probe() -> dict | None:
-        cell = nbformat.v4.new_code_cell(PROBE)
+    def run_own(source: str) -> list[dict]:
+        cell = nbformat.v4.new_code_cell(source)
         nb.cells.append(cell)  # nbclient addresses outputs by index: give the probe its own
         try:
             client.execute_cell(cell, len(nb.cells) - 1)
         finally:
             nb.cells.pop()
-        return read_probe(cell.outputs)
+        return cell.outputs
+
+    def probe() -> dict | None:
+        return read_probe(run_own(PROBE))
 
     deadline = threading.Timer(job.limits.wall_time, lambda: _kill(client.km))
     deadline.daemon = True
     try:
         with client.setup_kernel():
             deadline.start()
+            run_own(NO_IMAGES)
             baseline = probe()
             if baseline is None:
                 raise DeadKernelError("the grading kernel did not start properly")
