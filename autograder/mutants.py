@@ -1,8 +1,26 @@
-"""Mutation testing of a chapter's tests: plausible wrong solutions must fail their tests cell."""
+"""Mutation testing of a chapter's tests: plausible wrong solutions must fail their tests cell.
+
+All of a chapter's mutants run in one pass over the notebook. A runner process executes the
+reference cells in order; at each solution cell that has mutants it forks once per mutant, and
+the child runs the mutant's code instead, then the following cells up to the tests cell the
+mutant targets, and reports that cell's result. Every child starts from exactly the state a
+fresh kernel would have reached, without re-running (or re-plotting) the notebook before it.
+Cells run as in a kernel that keeps going after errors; figures use Agg and are closed after
+each cell, as the inline backend does.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +28,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.authoring import role
-from autograder.execute import CellResult, cell_results, execute
+from autograder.execute import CellResult
 
 
 @dataclass(frozen=True)
@@ -40,12 +58,108 @@ def apply(nb: NotebookNode, mutant: Mutant) -> NotebookNode:
     for name, wanted in ((mutant.cell, "solution"), (mutant.fails, "tests")):
         if name not in ids or role(nb.cells[ids.index(name)]) != wanted:
             raise ValueError(f"mutant {mutant.why!r}: no {wanted} cell with grade_id {name!r}")
+    if ids.index(mutant.cell) > ids.index(mutant.fails):
+        raise ValueError(f"mutant {mutant.why!r}: tests cell {mutant.fails!r} comes before {mutant.cell!r}")
     nb.cells[ids.index(mutant.cell)].source = mutant.source
     nb.cells = nb.cells[: ids.index(mutant.fails) + 1]
     return nb
 
 
-def run(nb: NotebookNode, mutant: Mutant, *, timeout: int = 120) -> CellResult:
-    """Execute the mutated notebook and return the result of the tests cell the mutant targets."""
-    results = {r.grade_id: r for r in cell_results(execute(apply(nb, mutant), timeout=timeout))}
-    return results[mutant.fails]
+def run_all(nb: NotebookNode, mutants: list[Mutant], *, timeout: int = 120) -> list[CellResult]:
+    """The result of each mutant's targeted tests cell, in the order given (see the module doc)."""
+    for mutant in mutants:
+        apply(nb, mutant)  # clear errors for a mutant that names the wrong cells
+    job = {
+        "cells": [{"id": c.id, "role": role(c), "source": c.source} for c in nb.cells if c.cell_type == "code"],
+        "mutants": [{"cell": m.cell, "fails": m.fails, "source": m.source} for m in mutants],
+        "timeout": timeout,
+    }
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    with tempfile.TemporaryDirectory(prefix="dlcourse-mutants-") as tmp:
+        (Path(tmp) / "job.json").write_text(json.dumps(job))
+        done = subprocess.run([sys.executable, "-m", "autograder.mutants", "job.json", "results.json"],
+                              cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the mutant runner failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        outcomes = json.loads((Path(tmp) / "results.json").read_text())
+    points = {c.metadata.nbgrader.get("grade_id"): float(c.metadata.nbgrader.get("points", 0))
+              for c in nb.cells if role(c) == "tests"}
+    return [CellResult(m.fails, points[m.fails], o["passed"], o["message"]) for m, o in zip(mutants, outcomes, strict=True)]
+
+
+# ----------------------------------------------------------------------------- the runner process
+
+
+def _execute(cell: dict, source: str, namespace: dict) -> str | None:
+    """Run one cell's code in the namespace; the error it raised, if any, as a short message."""
+    try:
+        exec(compile(source, f"<cell {cell['id']}>", "exec"), namespace)
+    except BaseException as err:  # noqa: BLE001 - a kernel survives whatever a cell raises
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        frames = traceback.extract_tb(err.__traceback__)
+        return f"{type(err).__name__}: {err}"[:500] + (f" (line {frames[-1].lineno})" if frames else "")
+    finally:
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+    return None
+
+
+def _run_mutant(cells: list[dict], start: int, mutant: dict, namespace: dict) -> dict:
+    """In the forked child: the mutant's cell, then on up to its tests cell."""
+    for index in range(start, len(cells)):
+        cell = cells[index]
+        failure = _execute(cell, mutant["source"] if index == start else cell["source"], namespace)
+        if cell["id"] == mutant["fails"]:
+            return {"passed": failure is None, "message": failure or ""}
+    return {"passed": False, "message": f"tests cell {mutant['fails']} not found"}
+
+
+def _fork(cells: list[dict], start: int, mutant: dict, namespace: dict, timeout: float) -> dict:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_end)
+        code = 0
+        try:
+            outcome = _run_mutant(cells, start, mutant, namespace)
+            os.write(write_end, json.dumps(outcome).encode())
+        except BaseException:  # noqa: BLE001 - never return into the parent's loop
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks = []
+    with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], timeout)
+        if ready:
+            chunks.append(pipe.read())
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    if not ready:
+        return {"passed": False, "message": f"timed out after {timeout} s"}
+    data = b"".join(chunks)
+    return json.loads(data) if data else {"passed": False, "message": "the kernel died"}
+
+
+def _main(job_file: str, results_file: str) -> None:
+    job = json.loads(Path(job_file).read_text())
+    cells, mutants = job["cells"], job["mutants"]
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - cell output is not needed
+    from IPython.display import display
+
+    namespace: dict = {"__name__": "__main__", "display": display}
+    outcomes: dict[int, dict] = {}
+    for index, cell in enumerate(cells):
+        for number, mutant in enumerate(mutants):
+            if mutant["cell"] == cell["id"]:
+                outcomes[number] = _fork(cells, index, mutant, namespace, job["timeout"])
+        _execute(cell, cell["source"], namespace)
+    Path(results_file).write_text(json.dumps([outcomes[n] for n in range(len(mutants))]))
+
+
+if __name__ == "__main__":
+    _main(*sys.argv[1:3])

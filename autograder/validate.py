@@ -70,8 +70,9 @@ def check_chapter(chapter: Chapter, *, with_mutants: bool = True) -> Iterator[st
             yield f"reference solution fails {result.grade_id}: {result.message}"
     yield from _blank_scores_zero(chapter)
     if with_mutants and chapter.mutants.exists():
-        for mutant in mutants.load_mutants(chapter.mutants):
-            if mutants.run(source, mutant).passed:
+        wrong = mutants.load_mutants(chapter.mutants)
+        for mutant, result in zip(wrong, mutants.run_all(source, wrong), strict=True):
+            if result.passed:
                 yield f"mutant survives {mutant.fails}: {mutant.why}"
 
 

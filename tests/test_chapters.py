@@ -15,12 +15,7 @@ from autograder.validate import leaks
 pytestmark = pytest.mark.slow
 COURSE = Course.load(Path(__file__).resolve().parents[1])
 CHAPTERS = [pytest.param(c, id=c.id) for c in COURSE.chapters]
-MUTANTS = [
-    pytest.param(chapter, mutant, id=f"{chapter.id}:{mutant.cell}:{i}")
-    for chapter in COURSE.chapters
-    if chapter.mutants.exists()
-    for i, mutant in enumerate(mutants.load_mutants(chapter.mutants))
-]
+
 
 
 def auto_points(nb) -> dict[str, float]:
@@ -99,7 +94,21 @@ def test_every_graded_function_has_three_mutants(chapter):
     assert {f: listed.count(f) for f in functions if listed.count(f) < 3} == {}
 
 
-@pytest.mark.parametrize(("chapter", "mutant"), MUTANTS)
-def test_mutant_fails_its_tests(chapter, mutant):
-    result = mutants.run(read_source(chapter.source), mutant)
-    assert not result.passed, f"{mutant.fails} accepts a wrong {mutant.cell}: {mutant.why}"
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_mutant_fails_its_tests(chapter):
+    wrong = mutants.load_mutants(chapter.mutants)
+    results = mutants.run_all(read_source(chapter.source), wrong)
+    survivors = [f"{m.fails} accepts a wrong {m.cell}: {m.why}" for m, r in zip(wrong, results, strict=True) if r.passed]
+    assert survivors == []
+
+
+def test_a_mutant_fails_exactly_its_own_tests_cell():
+    """The runner itself: a mutant is caught by the cell it targets, the reference is not."""
+    chapter = COURSE.chapters[0]
+    source = read_source(chapter.source)
+    first = mutants.load_mutants(chapter.mutants)[0]
+    reference = next(c.source for c in cells_with_role(source, "solution") if c.id == first.cell)
+    honest = mutants.Mutant(first.cell, first.fails, "the reference itself", reference)
+    caught, passed = mutants.run_all(source, [first, honest])
+    assert (caught.passed, passed.passed) == (False, True), caught.message
+    assert caught.grade_id == first.fails and caught.message
