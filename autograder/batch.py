@@ -31,6 +31,7 @@ from autograder.course import Course
 from autograder.execute import is_harmless_stderr
 from autograder.grading import Submission
 from autograder.integrity import PROBE, differences, read_probe
+from autograder.library import forbidden_imports, forbidden_note, visible_modules
 from autograder.release import prepare_course_dir
 from autograder.restore import reference_notebook, restore
 from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
@@ -57,6 +58,7 @@ class Job:
     reference: dict  # reference notebook (release + hidden tests)
     limits: Limits
     sandbox: bool = True
+    library: tuple[str, ...] = ()  # the dllib modules the chapter may import (earlier chapters')
 
 
 @dataclass
@@ -124,7 +126,7 @@ def _kernel_manager(job: Job, workdir: Path):
         return AsyncKernelManager(kernel_name="python3")
     uid = 200_000 + os.getpid() % 100_000  # concurrent workers have distinct pids, so uids
     os.chown(workdir, uid, uid)
-    return SandboxedKernelManager(workdir=workdir, uid=uid, limits=job.limits)
+    return SandboxedKernelManager(workdir=workdir, uid=uid, limits=job.limits, library=job.library)
 
 
 def grade_job(job: Job) -> JobResult:
@@ -153,6 +155,8 @@ def grade_job(job: Job) -> JobResult:
     nb, result.notes = restored.notebook, restored.notes
     if result.notes and any("missing" in n or "duplicate" in n for n in result.notes):
         result.status = "partial"
+    if forbidden := forbidden_imports(nb, job.library):
+        result.notes.append(forbidden_note(forbidden, job.chapter))
 
     replies: dict[int, bool] = {}
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
@@ -334,7 +338,7 @@ def grade_batch(
                 continue
             text = sub.path.read_text(errors="replace") if sub.path.stat().st_size <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
             todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
-                             limits or Limits(), sandbox), sha))
+                             limits or Limits(), sandbox, visible_modules(course, sub.chapter)), sha))
         own = executor is None
         executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
         results = list(done)

@@ -12,6 +12,7 @@ import nbformat
 from autograder import grading, release
 from autograder.course import Course, CourseError
 from autograder.execute import cell_results, execute
+from autograder.library import forbidden_imports, forbidden_note, visible_modules
 
 
 def _course() -> Course:
@@ -159,6 +160,13 @@ def check(notebook: Path, timeout: int) -> None:
         nb = nbformat.read(notebook, as_version=4)
     except Exception as err:
         raise click.ClickException(f"{notebook} is not a readable notebook: {err}") from err
+    try:
+        course: Course | None = Course.load()
+    except CourseError:  # a notebook checked outside the course folder
+        course = None
+    chapter = next((c for c in course.chapters if c.id == notebook.stem), None) if course else None
+    if course and chapter and (forbidden := forbidden_imports(nb, visible_modules(course, chapter))):
+        click.echo(click.style("warning: ", fg="yellow") + forbidden_note(forbidden, chapter.id), err=True)
     click.echo(f"running {notebook.name} in a fresh kernel ...")
     results = cell_results(execute(nb, timeout=timeout, cwd=notebook.parent.resolve()))
     if not results:

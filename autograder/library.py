@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from autograder.authoring import read_source
-from autograder.course import Chapter
+from autograder.course import Chapter, Course
 
 MARKER = re.compile(r"^[ \t]*#+ (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
 
@@ -30,3 +30,23 @@ def library_module(chapter: Chapter) -> tuple[Path, str] | None:
     )
     body = "\n\n".join(MARKER.sub("", cell.source).strip("\n") for cell in cells)
     return chapter.root / "dllib" / f"{module_name(chapter)}.py", f"{header}\n\n{body}\n"
+
+
+def visible_modules(course: Course, chapter: Chapter) -> tuple[str, ...]:
+    """The dllib modules a chapter may use: those of the chapters before it, never its own."""
+    earlier = course.chapters[: course.chapters.index(chapter)]
+    return tuple(module_name(c) for c in earlier)
+
+
+LIBRARY_IMPORT = re.compile(r"\bdllib(?:\s*\.\s*|\s+import\s+(?:\(\s*)?)(ch\w+)")
+
+
+def forbidden_imports(nb, visible: tuple[str, ...]) -> list[str]:
+    """dllib modules outside ``visible`` that the notebook's code cells use."""
+    used = {m for cell in nb.cells if cell.cell_type == "code" for m in LIBRARY_IMPORT.findall(cell.source)}
+    return sorted(f"dllib.{m}" for m in used - set(visible))
+
+
+def forbidden_note(modules: list[str], chapter_id: str) -> str:
+    return (f"uses {', '.join(modules)}: that part of the course library holds the reference answers "
+            f"of {chapter_id} or a later chapter, so it is not there when {chapter_id} is graded")

@@ -1,7 +1,8 @@
 """Kernels for untrusted student code: bubblewrap sandbox, own user id, resource limits.
 
-Inside, the kernel sees the Python installation, the course's virtual environment and the
-shipped packages (helpers, dllib) read-only, and one writable work folder. It has no network,
+Inside, the kernel sees the Python installation, the course's virtual environment, helpers and
+the dllib modules of earlier chapters read-only (never the graded chapter's own), and one
+writable work folder. It has no network,
 its own process tree (killed as a whole), an unprivileged user id of its own, and rlimits on
 address space, CPU time, processes and file size. Solutions, hidden tests, the gradebook and
 other submissions are simply not there.
@@ -40,21 +41,29 @@ def sandbox_available() -> bool:
     return BWRAP is not None and os.geteuid() == 0
 
 
-SHIPPED_PACKAGES = ("helpers", "dllib")
+def package_dirs(name: str) -> list[Path]:
+    spec = importlib.util.find_spec(name)
+    return [Path(p).resolve() for p in (spec.submodule_search_locations or [])] if spec else []
 
 
 def readable_roots() -> list[Path]:
-    """What a kernel must read: the interpreter, the environment, the shipped packages."""
-    roots = {Path(sys.base_prefix), Path(sys.prefix), Path(sysconfig.get_path("purelib"))}
-    for name in SHIPPED_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        roots |= {Path(p) for p in (spec.submodule_search_locations or [])} if spec else set()
+    """What a kernel must read: the interpreter, the environment, the helpers package."""
+    roots = {Path(sys.base_prefix), Path(sys.prefix), Path(sysconfig.get_path("purelib")), *package_dirs("helpers")}
     roots = {p.resolve() for p in roots if p.exists()}
     return sorted(p for p in roots if not any(p != q and q in p.parents for q in roots))
 
 
-def bwrap_prefix(workdir: Path, uid: int, limits: Limits) -> list[str]:
-    """The command that runs a program in the sandbox, as ``uid``, with ``workdir`` writable."""
+def library_files(modules: tuple[str, ...]) -> list[Path]:
+    """dllib's ``__init__`` and the named modules: all that a kernel may see of the course library."""
+    return [path for folder in package_dirs("dllib") for path in
+            (folder / "__init__.py", *(folder / f"{name}.py" for name in modules)) if path.is_file()]
+
+
+def bwrap_prefix(workdir: Path, uid: int, limits: Limits, library: tuple[str, ...] = ()) -> list[str]:
+    """The command that runs a program in the sandbox, as ``uid``, with ``workdir`` writable.
+
+    Of the course library only the modules named in ``library`` are there (see library.py).
+    """
     if BWRAP is None:
         raise RuntimeError("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
     cmd = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -65,7 +74,7 @@ def bwrap_prefix(workdir: Path, uid: int, limits: Limits) -> list[str]:
         if Path(folder).exists():
             cmd += ["--ro-bind", folder, folder]
     made: set[Path] = set()
-    for root in [*readable_roots(), workdir]:
+    for root in [*readable_roots(), *library_files(library), workdir]:
         for parent in reversed(root.parents):  # bwrap would create missing parents as 0700
             if str(parent) not in ("/", "/tmp", *SYSTEM_DIRS) and parent not in made:
                 cmd += ["--perms", "0755", "--dir", str(parent)]
@@ -90,11 +99,11 @@ def bwrap_prefix(workdir: Path, uid: int, limits: Limits) -> list[str]:
 class SandboxedKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel runs inside :func:`bwrap_prefix`, talking over Unix sockets."""
 
-    def __init__(self, *, workdir: Path, uid: int, limits: Limits, **kwargs):
+    def __init__(self, *, workdir: Path, uid: int, limits: Limits, library: tuple[str, ...] = (), **kwargs):
         super().__init__(kernel_name="python3", transport="ipc", **kwargs)
         self.ip = str(workdir / "kernel")
         self.connection_file = str(workdir / "kernel.json")
-        self._prefix = bwrap_prefix(workdir, uid, limits)
+        self._prefix = bwrap_prefix(workdir, uid, limits, library)
         self._uid = uid
 
     def write_connection_file(self, **kwargs):

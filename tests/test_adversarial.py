@@ -21,6 +21,8 @@ import pytest
 from conftest import make_toy_course
 
 from autograder import batch, grading, release
+from autograder.authoring import read_source
+from autograder.restore import reference_notebook
 from autograder.sandbox import Limits, sandbox_available
 
 pytestmark = [
@@ -231,3 +233,19 @@ def test_kill_and_resume_gives_the_grades_of_an_uninterrupted_run(tmp_path):
         assert code == 0
     assert (tmp_path / "whole.csv").read_text() == (tmp_path / "resumed.csv").read_text(), out
     assert len((tmp_path / "whole.csv").read_text().splitlines()) == 9
+
+
+@pytest.mark.parametrize("library, score", [((), 1), (("ch03_mlp",), 3)])
+def test_a_chapter_sees_only_earlier_chapters_of_the_course_library(tmp_path, library, score):
+    """dllib.ch03_mlp holds chapter 03's answers: graded as chapter 03 it is not there."""
+    course = make_toy_course(tmp_path / "toy")
+    release.build(course.chapters)
+    chapter = course.chapters[0]
+    nb = nbformat.read(chapter.release, as_version=4)
+    for cell in nb.cells:
+        cell.source = {"mse": "from dllib.ch03_mlp import affine_forward\n" + GOOD, "q1": ANSWER}.get(cell.id, cell.source)
+    reference = reference_notebook(nbformat.read(chapter.release, as_version=4), read_source(chapter.source))
+    job = batch.Job("s", chapter.id, nbformat.writes(nb), reference, LIMITS, library=library)
+    result = batch.grade_job(job)
+    assert result.score == score, (result.notes, {k: v.message for k, v in result.cells.items()})
+    assert any("dllib.ch03_mlp" in note for note in result.notes) == (not library), result.notes

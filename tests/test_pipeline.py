@@ -145,6 +145,10 @@ def test_cli_build_check_autograde_export_and_self_check(released, tmp_path, mon
     student = folder / "good" / "toy.ipynb"
     result = runner.invoke(main, ["check", str(student)])
     assert result.exit_code == 0 and "2/2 visible test cells pass" in result.output, result.output
+    assert "warning" not in result.output
+    submit(released, folder, "peeker", {"mse": "import dllib.chtoy\n" + GOOD_MSE})
+    result = runner.invoke(main, ["check", str(folder / "peeker" / "toy.ipynb")])
+    assert "warning: uses dllib.chtoy" in result.output, result.output
 
 
 def test_cli_reports_bad_input_clearly(released, tmp_path, monkeypatch):
