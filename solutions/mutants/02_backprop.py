@@ -44,6 +44,8 @@ GRADIENT_CHECK = [
           ("np.max(np.abs(a - b) /", "np.max((a - b) /")),
     _edit("gradient_check", "relative error measured against |a| only (inf or nan where a = 0)",
           ("np.maximum(np.abs(a) + np.abs(b), 1e-12)", "np.abs(a)")),
+    _edit("gradient_check", "relative error averaged over the entries instead of the largest one",
+          ("float(np.max(np.abs(a - b) /", "float(np.mean(np.abs(a - b) /")),
 ]
 
 LOGISTIC_REGRESSION = [
@@ -57,6 +59,10 @@ LOGISTIC_REGRESSION = [
     _edit("logistic_regression", "naive sigmoid exp(z) / (1 + exp(z)): inf / inf = nan for large z",
           ("    e = np.exp(-np.abs(z))\n    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
            "    return np.exp(z) / (1.0 + np.exp(z))")),
+    _edit("logistic_regression", "sigmoid with the sign flipped: 1 / (1 + exp(z))",
+          ("np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))", "np.where(z >= 0, e / (1.0 + e), 1.0 / (1.0 + e))")),
+    _edit("logistic_regression", "stable sigmoid with the branch test reversed (z <= 0)",
+          ("np.where(z >= 0, 1.0 / (1.0 + e)", "np.where(z <= 0, 1.0 / (1.0 + e)")),
     _edit("logistic_regression", "bias gradient not summed: one entry per sample",
           ("return float(loss), X.T @ dz, float(dz.sum())", "return float(loss), X.T @ dz, dz")),
 ]
@@ -81,6 +87,12 @@ SCALAR_BACKWARD = [
           ("parent.grad += local * node.grad", "parent.grad = local * node.grad")),
     _edit("scalar_backward", "no visited set: a node reachable along two paths is listed twice",
           ("        if id(node) in placed:\n            return\n", "")),
+    _edit("scalar_backward", "pre-order: a node is listed before its parents",
+          ("        placed.add(id(node))\n        for parent in node.parents:\n            place(parent)\n        order.append(node)\n",
+           "        placed.add(id(node))\n        order.append(node)\n        for parent in node.parents:\n            place(parent)\n")),
+    _edit("scalar_backward", "lists only the root's direct parents, not the whole graph",
+          ("        for parent in node.parents:\n            place(parent)\n        order.append(node)\n",
+           "        for parent in node.parents:\n            if id(parent) not in placed:\n                placed.add(id(parent))\n                order.append(parent)\n        order.append(node)\n")),
     _edit("scalar_backward", "visits the nodes in topological instead of reverse topological order",
           ("for node in reversed(order):", "for node in order:")),
     _edit("scalar_backward", "resets only the leaves, so inner nodes accumulate across calls",
@@ -99,6 +111,8 @@ TENSOR_NODES = [
           ("x.addgrad(self.grad * (1.0 - self.value**2))", "x.addgrad(self.grad * (1.0 - x.value**2))")),
     _edit("tensor_nodes", "Tanh's backward forgets the upstream gradient",
           ("x.addgrad(self.grad * (1.0 - self.value**2))", "x.addgrad(1.0 - self.value**2)")),
+    _edit("tensor_nodes", "Tanh's backward with the sigmoid's derivative y (1 - y)",
+          ("x.addgrad(self.grad * (1.0 - self.value**2))", "x.addgrad(self.grad * self.value * (1.0 - self.value))")),
     _edit("tensor_nodes", "missing transpose in the input gradient: G W instead of G W^T",
           ("x.addgrad(self.grad @ W.value.T)", "x.addgrad(self.grad @ W.value)")),
 ]
