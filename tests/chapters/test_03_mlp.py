@@ -156,3 +156,71 @@ def test_mutants_cover_every_graded_function_and_the_first_breaks_one_cell_only(
     ids = [c.id for c in nb.cells]
     later = [c for c in nb.cells[ids.index(first.fails) + 1:] if c.cell_type == "code"]
     assert not any("multiclass_hinge_loss" in c.source for c in later)
+
+
+TORCH_LAYERS = {  # name: (forward, backward, extra args, the same function in torch)
+    "sigmoid": ("sigmoid_forward", "sigmoid_backward", (), torch.sigmoid),
+    "tanh": ("tanh_forward", "tanh_backward", (), torch.tanh),
+    "relu": ("relu_forward", "relu_backward", (), torch.relu),
+    "leaky_relu": ("leaky_relu_forward", "leaky_relu_backward", (0.2,), lambda t: F.leaky_relu(t, 0.2)),
+    "elu": ("elu_forward", "elu_backward", (0.7,), lambda t: F.elu(t, 0.7)),
+    "softmax": ("softmax_forward", "softmax_backward", (), lambda t: torch.softmax(t, dim=1)),
+    "log_softmax": ("log_softmax_forward", "log_softmax_backward", (), lambda t: torch.log_softmax(t, dim=1)),
+}
+SHAPES = [(1, 1), (1, 7), (5, 4), (32, 10)]
+
+
+def torch_reference(fn, *arrays, dout):
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*tensors)
+    out.backward(torch.tensor(dout))
+    return out.detach().numpy(), [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("scale", [3.0, 1e3], ids=["normal", "extreme"])
+@pytest.mark.parametrize("layer", TORCH_LAYERS)
+def test_activations_agree_with_torch_autograd(ns, layer, shape, scale):
+    fwd, bwd, args, ref = TORCH_LAYERS[layer]
+    rng = np.random.default_rng(hash((layer, shape)) % 2**32)
+    x, dout = rng.normal(size=shape) * scale, rng.normal(size=shape)
+    out, cache = ns[fwd](x.copy(), *args)
+    expected, (dx_expected,) = torch_reference(ref, x, dout=dout)
+    dx = ns[bwd](dout, cache)
+    assert np.all(np.isfinite(out)) and np.all(np.isfinite(dx))
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, dx_expected, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_affine_and_prelu_agree_with_torch_autograd(ns, shape):
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    n, d = shape
+    x, W, b = rng.normal(size=(n, d)), rng.normal(size=(d, 3)), rng.normal(size=3)
+    dout = rng.normal(size=(n, 3))
+    out, cache = ns["affine_forward"](x, W, b)
+    expected, grads = torch_reference(lambda x, W, b: x @ W + b, x, W, b, dout=dout)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    for ours, theirs in zip(ns["affine_backward"](dout, cache), grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    for a in (rng.uniform(0.05, 0.5, size=d), np.array([0.25])):
+        dout = rng.normal(size=(n, d))
+        out, cache = ns["prelu_forward"](x, a)
+        expected, grads = torch_reference(F.prelu, x, a, dout=dout)
+        np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+        for ours, theirs in zip(ns["prelu_backward"](dout, cache), grads, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 6])
+@pytest.mark.parametrize("scale", [1.0, 1e4], ids=["normal", "extreme"])
+def test_regression_losses_agree_with_torch_autograd(ns, n, scale):
+    rng = np.random.default_rng(n)
+    pred, y = rng.normal(size=(n, 3)) * scale, rng.normal(size=(n, 3))
+    for ours, theirs in [(ns["mse_loss"], F.mse_loss), (ns["l1_loss"], F.l1_loss)]:
+        loss, grad = ours(pred, y)
+        st = torch.tensor(pred, requires_grad=True)
+        reference = theirs(st, torch.tensor(y))
+        reference.backward()
+        np.testing.assert_allclose(loss, reference.item(), rtol=1e-10)
+        np.testing.assert_allclose(grad, st.grad.numpy(), rtol=1e-10, atol=1e-14)
