@@ -321,3 +321,31 @@ def test_initialization_explorer_reports_errors():
     assert "shape" in ex.state["error"]
     ex.controls["scheme"].value = "N(0, 1)"
     assert ex.state["error"] is None
+
+
+def test_weight_decay_control_pulls_the_end_point_towards_the_origin(explorer):
+    explorer.set(surface="bowl", optimizers=("SGD", "Adam"), lr=0.1, steps=200, x0=1.0, y0=1.0)
+    assert explorer.state["weight_decay"] == 0.0
+    free = {n: t.points[-1] for n, t in explorer.state["trajectories"].items()}
+    explorer.controls["weight_decay"].value = 0.1
+    assert explorer.state["weight_decay"] == 0.1
+    for name, traj in explorer.state["trajectories"].items():
+        # bowl (w²/2) plus decay: gradient descent shrinks by (1 - lr (1 + wd)) per step
+        assert np.linalg.norm(traj.points[-1]) < np.linalg.norm(free[name]) or np.allclose(free[name], 0), name
+    sgd = explorer.state["trajectories"]["SGD"].points
+    np.testing.assert_allclose(sgd[1], (1 - 0.1 * 1.1) * np.array([1.0, 1.0]), rtol=1e-12)
+
+
+def test_classes_without_weight_decay_still_run_when_it_is_off():
+    class Plain:
+        def __init__(self, params, lr):
+            self.params, self.lr = params, lr
+
+        def step(self, grads):
+            for key, grad in grads.items():
+                self.params[key] -= self.lr * grad
+
+    ex = optimizer_explorer(sgd=Plain, optimizers=("SGD",), surface="bowl", lr=0.1)
+    assert ex.state["errors"] == {} and ex.state["final_loss"]["SGD"] < 1e-3
+    ex.controls["weight_decay"].value = 0.01
+    assert "SGD" in ex.state["errors"]  # the class takes no weight_decay: shown, not raised

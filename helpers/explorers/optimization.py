@@ -353,25 +353,26 @@ def standard_factories(
     rmsprop: Factory | None = None,
     adam: Factory | None = None,
 ) -> dict[str, Callable[..., Any]]:
-    """Factories ``make(params, lr, beta1, beta2)`` for the chapter's optimizer classes.
+    """Factories ``make(params, lr, beta1, beta2, weight_decay=0.0)`` for the chapter's optimizer classes.
 
     ``beta1`` is the momentum coefficient (momentum, Nesterov) and Adam's β₁; ``beta2`` is
-    RMSProp's α and Adam's β₂. Classes left as ``None`` are left out.
+    RMSProp's α and Adam's β₂. ``weight_decay`` is passed on only when it is not 0, so classes
+    without it still run. Classes left as ``None`` are left out.
     """
     table = {
-        "SGD": (sgd, lambda c, p, lr, b1, b2: c(p, lr=lr)),
-        "momentum": (momentum, lambda c, p, lr, b1, b2: c(p, lr=lr, momentum=b1)),
-        "Nesterov": (nesterov, lambda c, p, lr, b1, b2: c(p, lr=lr, momentum=b1)),
-        "AdaGrad": (adagrad, lambda c, p, lr, b1, b2: c(p, lr=lr)),
-        "RMSProp": (rmsprop, lambda c, p, lr, b1, b2: c(p, lr=lr, alpha=b2)),
-        "Adam": (adam, lambda c, p, lr, b1, b2: c(p, lr=lr, betas=(b1, b2))),
+        "SGD": (sgd, lambda c, p, lr, b1, b2, kw: c(p, lr=lr, **kw)),
+        "momentum": (momentum, lambda c, p, lr, b1, b2, kw: c(p, lr=lr, momentum=b1, **kw)),
+        "Nesterov": (nesterov, lambda c, p, lr, b1, b2, kw: c(p, lr=lr, momentum=b1, **kw)),
+        "AdaGrad": (adagrad, lambda c, p, lr, b1, b2, kw: c(p, lr=lr, **kw)),
+        "RMSProp": (rmsprop, lambda c, p, lr, b1, b2, kw: c(p, lr=lr, alpha=b2, **kw)),
+        "Adam": (adam, lambda c, p, lr, b1, b2, kw: c(p, lr=lr, betas=(b1, b2), **kw)),
     }
     return {name: _factory(cls, build) for name, (cls, build) in table.items() if cls is not None}
 
 
 def _factory(cls: Factory, build: Callable[..., Any]) -> Callable[..., Any]:
-    def make(params: dict[str, Array], lr: float, beta1: float, beta2: float) -> Any:
-        return build(cls, params, lr, beta1, beta2)
+    def make(params: dict[str, Array], lr: float, beta1: float, beta2: float, weight_decay: float = 0.0) -> Any:
+        return build(cls, params, lr, beta1, beta2, {"weight_decay": weight_decay} if weight_decay else {})
 
     make.__name__ = getattr(cls, "__name__", "optimizer")
     return make
@@ -424,6 +425,9 @@ class OptimizerExplorer(Explorer):
                                              style={"description_width": "initial"}),
             "steps": widgets.IntSlider(value=steps, min=5, max=max_steps, step=5, description="steps",
                                        continuous_update=False),
+            "weight_decay": widgets.SelectionSlider(options=[0.0, 0.001, 0.01, 0.1, 0.5], value=0.0,
+                                                    description="weight decay", continuous_update=False,
+                                                    style={"description_width": "initial"}),
             "noise": widgets.SelectionSlider(options=[0.0, 0.01, 0.05, 0.1, 0.5, 1.0], value=0.0,
                                              description="gradient noise σ", continuous_update=False,
                                              style={"description_width": "initial"}),
@@ -443,7 +447,7 @@ class OptimizerExplorer(Explorer):
         rows = [
             widgets.HBox([c["surface"], c["optimizers"]]),
             widgets.HBox([c["lr"], c["beta1"], c["beta2"]]),
-            widgets.HBox([c["steps"], c["noise"]] + ([c["clip"]] if "clip" in c else [])),
+            widgets.HBox([c["steps"], c["weight_decay"], c["noise"]] + ([c["clip"]] if "clip" in c else [])),
             widgets.HBox([c["x0"], c["y0"]]),
         ]
         self.widget = widgets.VBox([*rows, self.view.widget, self.status])
@@ -477,14 +481,14 @@ class OptimizerExplorer(Explorer):
 
     def draw(self, *, surface: str, optimizers: Sequence[str], lr: float, beta1: float,
              beta2: float, steps: int, noise: float, x0: float, y0: float,
-             clip: float = 0.0) -> dict[str, Any]:
+             weight_decay: float = 0.0, clip: float = 0.0) -> dict[str, Any]:
         ax_path, ax_loss = self.view.axes
         surf = SURFACES[surface]
         trajectories: dict[str, Trajectory] = {}
         for name in optimizers:
             factory = self.factories[name]
             trajectories[name] = run_trajectory(
-                lambda params, factory=factory: factory(params, lr, beta1, beta2),
+                lambda params, factory=factory: factory(params, lr, beta1, beta2, float(weight_decay)),
                 surf, (x0, y0), int(steps), clip=float(clip), clip_fn=self.clip_fn,
                 noise=float(noise), seed=0, name=getattr(factory, "__name__", name),
             )
@@ -535,6 +539,7 @@ class OptimizerExplorer(Explorer):
             "beta1": float(beta1),
             "beta2": float(beta2),
             "steps": int(steps),
+            "weight_decay": float(weight_decay),
             "start": (float(x0), float(y0)),
             "clip": float(clip),
             "noise": float(noise),
@@ -567,7 +572,7 @@ def optimizer_explorer(
             ``Nesterov(params, lr=lr, momentum=β₁)``, ``AdaGrad(params, lr=lr)``,
             ``RMSProp(params, lr=lr, alpha=β₂)``, ``Adam(params, lr=lr, betas=(β₁, β₂))``.
         clip_grad_norm: your ``clip_grad_norm(grads, max_norm)``; adds a clipping control.
-        extra: more optimizers, name -> ``make(params, lr, beta1, beta2)``.
+        extra: more optimizers, name -> ``make(params, lr, beta1, beta2, weight_decay=0.0)``.
         **options: ``surface`` ("ravine"), ``optimizers`` (names shown first), ``lr`` (0.1, one
             of 1e-4, 2e-4, 5e-4, ..., 10), ``beta1`` (0.9), ``beta2`` (0.999), ``steps`` (100).
     """

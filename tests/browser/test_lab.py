@@ -65,6 +65,7 @@ WIDGETS: dict[str, list[lab.Action]] = {
         dropdown("surface", "bowl"),
         slider("learning rate", -2),
         slider("momentum / β₁", +10),
+        slider("weight decay", +3),
         # the initialization explorer
         dropdown("init", "Kaiming"),
         dropdown("activation", "ReLU"),
