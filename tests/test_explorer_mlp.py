@@ -212,6 +212,24 @@ def test_train_toggle_runs_in_the_background_and_pauses(playground):
     assert playground.train_button.description == "▶ train"
 
 
+def test_pause_and_restart_at_once_leaves_one_training_loop(playground):
+    async def scenario():
+        playground.train_button.value = True
+        await asyncio.sleep(0)
+        playground.train_button.value = False  # pause and train again within one interval
+        playground.train_button.value = True
+        await asyncio.sleep(0.3)
+        alive = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+        running = playground.running
+        playground.train_button.value = False
+        await asyncio.sleep(0.1)
+        return len(alive), running
+
+    alive, running = asyncio.run(scenario())
+    assert (alive, running) == (1, True)
+    assert not playground.running
+
+
 def test_training_stops_by_itself_at_max_steps(ns):
     pg = decision_boundary_playground(
         init=ns["init_mlp"], forward=ns["mlp_forward"], backward=ns["mlp_backward"],

@@ -451,17 +451,21 @@ class DecisionBoundaryPlayground:
                 self.step()
             self.pause()
             return
+        if self._task is not None and not self._task.done():
+            self._task.cancel()  # paused and restarted within one interval: one loop only
         self._task = loop.create_task(self._run())
 
     async def _run(self) -> None:
+        me = asyncio.current_task()
         try:
-            while self.running:
+            while self.running and self._task is me:
                 self.step()
                 if self.error is not None or self.diverged or self.steps >= self.max_steps:
                     break
                 await asyncio.sleep(self.interval)  # the kernel handles widget events here
         finally:
-            self.pause()
+            if self._task is me:  # a cancelled, superseded loop leaves the new one running
+                self.pause()
 
     def pause(self) -> None:
         """Stop training after the current burst."""
