@@ -1028,6 +1028,20 @@ assert_that(any(np.array_equal(_out, w) for w in _windows.values()),
 import torch as _torch
 
 _rng = np.random.default_rng(406)
+# Labels: the caller keeps using y, so image n of the output must come from image n of the input. In this
+# batch every pixel of image n equals n + 1; a flip keeps the values, a crop only adds zeros (padding).
+_x0 = np.broadcast_to(np.arange(1.0, 41.0)[:, None, None, None], (40, 2, 5, 6))
+for _label, _fn, _arg, _zeros_ok in [("random_flip(p=0.5)", random_flip, 0.5, False),
+                                     ("random_crop(pad=1)", random_crop, 1, True)]:
+    _out = np.asarray(call(_fn, _x0.copy(), np.random.default_rng(7), _arg), dtype=float)
+    assert_shape(_out, _x0.shape, name=f"{_label} on x (40, 2, 5, 6)")
+    _own = np.isclose(_out, _x0) | ((_out == 0) & _zeros_ok)
+    _wrong = np.flatnonzero(~np.all(_own, axis=(1, 2, 3)) | ~np.any(np.isclose(_out, _x0), axis=(1, 2, 3)))
+    _n = int(_wrong[0]) if _wrong.size else 0
+    _from = sorted({int(v) - 1 for v in np.unique(np.round(_out[_n])) if v > 0})
+    assert_that(_wrong.size == 0, f"{_label}: image n of the output must come from image n of the input, or the "
+                f"labels no longer match; expected output image {_n} to come from input image {_n}, got the pixels "
+                f"of input image(s) {_from[:5]} ({_wrong.size} of 40 images are out of place)")
 # Flip: each image is either itself or torch.flip of itself; the flips are independent per image.
 _x = _rng.normal(size=(600, 2, 5, 4))
 _x0 = _x.copy()
@@ -1246,6 +1260,18 @@ assert_that(np.array_equal(_zeros[0], _zeros[1]) and np.array_equal(_zeros[0], _
 assert_that(1 <= _zeros[0].sum() <= 9, f"cutout(size=3) should zero at most 3 x 3 pixels, zeroed {_zeros[0].sum()}")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(408)
+# Labels: the caller keeps using y, so image n of the output must come from image n of the input. In this
+# batch every pixel of image n equals n + 1; cutout only adds zeros.
+_x = np.broadcast_to(np.arange(1.0, 41.0)[:, None, None, None], (40, 2, 6, 6)).copy()
+_out = np.asarray(call(cutout, _x, np.random.default_rng(7), 2), dtype=float)
+assert_shape(_out, _x.shape, name="cutout(x (40, 2, 6, 6), size=2)")
+_wrong = np.flatnonzero(~np.all(np.isclose(_out, _x) | (_out == 0), axis=(1, 2, 3))
+                        | ~np.any(np.isclose(_out, _x), axis=(1, 2, 3)))
+_n = int(_wrong[0]) if _wrong.size else 0
+_from = sorted({int(v) - 1 for v in np.unique(np.round(_out[_n])) if v > 0})
+assert_that(_wrong.size == 0, "cutout(size=2): image n of the output must come from image n of the input, or the "
+            f"labels no longer match; expected output image {_n} to come from input image {_n}, got the pixels of "
+            f"input image(s) {_from[:5]} ({_wrong.size} of 40 images are out of place)")
 # Noise: mean 0, the right spread, independent across pixels and images, x unchanged.
 for _sigma in (0.1, 1.0, 3.0):
     _x = _rng.normal(size=(300, 2, 6, 6))
@@ -1254,6 +1280,8 @@ for _sigma in (0.1, 1.0, 3.0):
     _label = f"add_gaussian_noise(sigma={_sigma})"
     assert_scalar(np.mean(_noise), 0.0, atol=0.02 * _sigma, name=f"mean of the noise of {_label}")
     assert_scalar(np.std(_noise), _sigma, rtol=0.03, name=f"standard deviation of the noise of {_label}")
+    assert_scalar(np.mean(np.abs(_noise) > 2.0 * _sigma), 0.0455, atol=0.008,
+                  name=f"fraction of the noise of {_label} beyond 2 sigma (Gaussian: 0.0455)")
     _flat = _noise.reshape(300, -1)
     assert_scalar(np.corrcoef(_flat[:-1].ravel(), _flat[1:].ravel())[0, 1], 0.0, atol=0.03,
                   name=f"correlation of the noise of neighbouring images in {_label} (must be independent)")

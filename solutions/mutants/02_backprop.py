@@ -46,6 +46,11 @@ GRADIENT_CHECK = [
           ("np.maximum(np.abs(a) + np.abs(b), 1e-12)", "np.abs(a)")),
     _edit("gradient_check", "relative error averaged over the entries instead of the largest one",
           ("float(np.max(np.abs(a - b) /", "float(np.mean(np.abs(a - b) /")),
+    _edit("gradient_check", "relative error without the 1e-12 guard: 0 / 0 = nan when a = b = 0",
+          ("np.maximum(np.abs(a) + np.abs(b), 1e-12)", "(np.abs(a) + np.abs(b))")),
+    _edit("gradient_check", "max taken before dividing: max |a - b| / max(|a| + |b|), not the largest ratio",
+          ("np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12))",
+           "np.max(np.abs(a - b)) / np.maximum(np.max(np.abs(a) + np.abs(b)), 1e-12)")),
 ]
 
 LOGISTIC_REGRESSION = [
@@ -65,6 +70,12 @@ LOGISTIC_REGRESSION = [
           ("np.where(z >= 0, 1.0 / (1.0 + e)", "np.where(z <= 0, 1.0 / (1.0 + e)")),
     _edit("logistic_regression", "bias gradient not summed: one entry per sample",
           ("return float(loss), X.T @ dz, float(dz.sum())", "return float(loss), X.T @ dz, dz")),
+    _edit("logistic_regression", "stable sigmoid with the two branches swapped (sigmoid(-|z|) for z >= 0)",
+          ("return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+           "return np.where(z >= 0, e / (1.0 + e), 1.0 / (1.0 + e))")),
+    _edit("logistic_regression", "z clipped to [-500, 500] before 1 / (1 + exp(-z)): wrong tiny values below -500",
+          ("    e = np.exp(-np.abs(z))\n    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+           "    z = np.clip(z, -500.0, 500.0)\n    return 1.0 / (1.0 + np.exp(-z))")),
 ]
 
 SCALAR_OPS = [
@@ -98,6 +109,11 @@ SCALAR_BACKWARD = [
     _edit("scalar_backward", "resets only the leaves, so inner nodes accumulate across calls",
           ("    for node in order:\n        node.grad = 0.0\n",
            "    for node in order:\n        if not node.parents:\n            node.grad = 0.0\n")),
+    _edit("scalar_backward", "appends a node before its parents (pre-order): the root comes first",
+          ("        for parent in node.parents:\n            place(parent)\n        order.append(node)\n",
+           "        order.append(node)\n        for parent in node.parents:\n            place(parent)\n")),
+    _edit("scalar_backward", "topological_order returns the order reversed (root first)",
+          ("    place(root)\n    return order\n", "    place(root)\n    return order[::-1]\n")),
 ]
 
 TENSOR_NODES = [
@@ -115,6 +131,11 @@ TENSOR_NODES = [
           ("x.addgrad(self.grad * (1.0 - self.value**2))", "x.addgrad(self.grad * self.value * (1.0 - self.value))")),
     _edit("tensor_nodes", "missing transpose in the input gradient: G W instead of G W^T",
           ("x.addgrad(self.grad @ W.value.T)", "x.addgrad(self.grad @ W.value)")),
+    _edit("tensor_nodes", "Tanh's derivative 1 - tanh(x) (missing square)",
+          ("x.addgrad(self.grad * (1.0 - self.value**2))", "x.addgrad(self.grad * (1.0 - self.value))")),
+    _edit("tensor_nodes", "Tanh from exponentials (e^x - e^-x) / (e^x + e^-x): nan for large |x|",
+          ("self.value = np.tanh(x.value)",
+           "self.value = (np.exp(x.value) - np.exp(-x.value)) / (np.exp(x.value) + np.exp(-x.value))")),
 ]
 
 TENSOR_LOSS = [

@@ -291,6 +291,41 @@ FLIP_CROP = _mutants("flip_and_crop", [
     ("one crop offset for the whole batch", _edit(
         FLIP_CROP_OK, ("offsets = rng.integers(0, 2 * pad + 1, size=(N, 2))",
                        "offsets = np.repeat(rng.integers(0, 2 * pad + 1, size=(1, 2)), N, axis=0)"))),
+    ("puts the flipped images first (concatenates flipped and unflipped): image n no longer matches label n",
+     _edit(FLIP_CROP_OK, ("""
+         out = np.array(x, dtype=float, copy=True)
+         out[flip] = out[flip][..., ::-1]
+         return out
+     """, """
+         x = np.asarray(x, dtype=float)
+         return np.concatenate([x[flip][..., ::-1], x[~flip]])
+     """))),
+    ("pads only the top and left (offsets 0 .. pad): shifts in one direction only", _edit(
+        FLIP_CROP_OK, ("((0, 0), (0, 0), (pad, pad), (pad, pad))", "((0, 0), (0, 0), (pad, 0), (pad, 0))"),
+        ("rng.integers(0, 2 * pad + 1, size=(N, 2))", "rng.integers(0, pad + 1, size=(N, 2))"))),
+    ("np.pad(x, pad) pads every axis, the batch and channel axes too", _edit(
+        FLIP_CROP_OK, ("np.pad(np.asarray(x, dtype=float), ((0, 0), (0, 0), (pad, pad), (pad, pad)))",
+                       "np.pad(np.asarray(x, dtype=float), pad)"),
+        ("out[n] = padded[n, :, i:i + H, j:j + W]", "out[n] = padded[n, :C, i:i + H, j:j + W]"))),
+    ("crops into the caller's array (writes the windows back into x)", _edit(
+        FLIP_CROP_OK, ("""
+            out = np.empty((N, C, H, W))
+            for n, (i, j) in enumerate(offsets):
+                out[n] = padded[n, :, i:i + H, j:j + W]
+            return out
+        """, """
+            for n, (i, j) in enumerate(offsets):
+                x[n] = padded[n, :, i:i + H, j:j + W]
+            return x
+        """))),
+    ("shuffles the cropped batch (like a data loader would): image n no longer matches label n", _edit(
+        FLIP_CROP_OK, ("""
+                out[n] = padded[n, :, i:i + H, j:j + W]
+            return out
+        """, """
+                out[n] = padded[n, :, i:i + H, j:j + W]
+            return out[rng.permutation(N)]
+        """))),
     ("flips the caller's array in place", _src("""
         def random_flip(x, rng, p=0.5):
             flip = rng.random(len(x)) < p
@@ -307,6 +342,34 @@ FLIP_CROP = _mutants("flip_and_crop", [
                 out[n] = padded[n, :, i:i + H, j:j + W]
             return out
     """)),
+    ("pads with the border values (mode='edge') instead of zeros", _edit(
+        FLIP_CROP_OK, ("(pad, pad), (pad, pad)))", "(pad, pad), (pad, pad)), mode=\"edge\")"))),
+    ("pads only the bottom and right, so crops only ever shift one way (offsets 0 .. pad)", _edit(
+        FLIP_CROP_OK, ("((0, 0), (0, 0), (pad, pad), (pad, pad))", "((0, 0), (0, 0), (0, pad), (0, pad))"),
+        ("rng.integers(0, 2 * pad + 1, size=(N, 2))", "rng.integers(0, pad + 1, size=(N, 2))"))),
+    ("flipped images gathered first: the batch comes back reordered and no longer matches y", _edit(
+        FLIP_CROP_OK, ("""
+            out = np.array(x, dtype=float, copy=True)
+            out[flip] = out[flip][..., ::-1]
+            return out
+        """, """
+            x = np.asarray(x, dtype=float)
+            return np.concatenate([x[flip][..., ::-1], x[~flip]])
+        """))),
+    ("crops grouped by offset: the batch comes back sorted by window and no longer matches y", _edit(
+        FLIP_CROP_OK, ("""
+            out = np.empty((N, C, H, W))
+            for n, (i, j) in enumerate(offsets):
+                out[n] = padded[n, :, i:i + H, j:j + W]
+            return out
+        """, """
+            pieces = []
+            for i in range(2 * pad + 1):
+                for j in range(2 * pad + 1):
+                    chosen = (offsets[:, 0] == i) & (offsets[:, 1] == j)
+                    pieces.append(padded[chosen, :, i:i + H, j:j + W])
+            return np.concatenate(pieces)
+        """))),
 ])
 
 # --------------------------------------------------------------------------- affine
@@ -402,9 +465,50 @@ NOISE_CUTOUT = _mutants("noise_and_cutout", [
         NOISE_CUTOUT_OK, ("centres = np.column_stack([rng.integers(0, H, N), rng.integers(0, W, N)])",
                           "centres = np.column_stack([rng.integers(size // 2, H - (size - 1 - size // 2), N), "
                           "rng.integers(size // 2, W - (size - 1 - size // 2), N)])"))),
+    ("uniform noise in [-sigma, sigma] instead of Gaussian", _edit(
+        NOISE_CUTOUT_OK, ("sigma * rng.standard_normal(np.shape(x))", "sigma * rng.uniform(-1.0, 1.0, np.shape(x))"))),
+    ("uniform noise scaled to standard deviation sigma (right spread, wrong distribution)", _edit(
+        NOISE_CUTOUT_OK, ("sigma * rng.standard_normal(np.shape(x))",
+                          "sigma * np.sqrt(3.0) * rng.uniform(-1.0, 1.0, np.shape(x))"))),
+    ("noise standard deviation sigma ** 2 (sigma taken as the variance the other way round)", _edit(
+        NOISE_CUTOUT_OK, ("sigma * rng.standard_normal(np.shape(x))", "sigma**2 * rng.standard_normal(np.shape(x))"))),
+    ("adds the noise in place: the caller's x (the training set) changes", _edit(
+        NOISE_CUTOUT_OK, ("return np.asarray(x, dtype=float) + sigma * rng.standard_normal(np.shape(x))",
+                          "x += sigma * rng.standard_normal(np.shape(x))\n    return x"))),
+    ("returns the batch in a shuffled order: image n no longer matches label n", _edit(
+        NOISE_CUTOUT_OK, ("""
+                out[n, :, max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)] = 0.0
+            return out
+        """, """
+                out[n, :, max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)] = 0.0
+            return out[rng.permutation(N)]
+        """))),
     ("square one pixel too large (size + 1)", _edit(
         NOISE_CUTOUT_OK, ("max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)]",
                           "max(r0, 0):max(r0 + size + 1, 0), max(c0, 0):max(c0 + size + 1, 0)]"))),
+    ("uniform noise on [-sigma sqrt 3, sigma sqrt 3] (right spread, not Gaussian)", _edit(
+        NOISE_CUTOUT_OK, ("sigma * rng.standard_normal(np.shape(x))",
+                          "sigma * np.sqrt(3.0) * rng.uniform(-1.0, 1.0, np.shape(x))"))),
+    ("noise scaled by sigma ** 2 (the variance) instead of sigma", _edit(
+        NOISE_CUTOUT_OK, ("sigma * rng.standard_normal(np.shape(x))", "sigma**2 * rng.standard_normal(np.shape(x))"))),
+    ("collects the images with insert(0, ...): the batch comes back reversed and no longer matches y", _edit(
+        NOISE_CUTOUT_OK, ("""
+            out = np.array(x, dtype=float, copy=True)
+            centres = np.column_stack([rng.integers(0, H, N), rng.integers(0, W, N)])
+            for n, (cr, cc) in enumerate(centres):
+                r0, c0 = cr - size // 2, cc - size // 2
+                out[n, :, max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)] = 0.0
+            return out
+        """, """
+            images = []
+            centres = np.column_stack([rng.integers(0, H, N), rng.integers(0, W, N)])
+            for n, (cr, cc) in enumerate(centres):
+                image = np.array(x[n], dtype=float, copy=True)
+                r0, c0 = cr - size // 2, cc - size // 2
+                image[:, max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)] = 0.0
+                images.insert(0, image)
+            return np.stack(images)
+        """))),
 ])
 
 MUTANTS = [

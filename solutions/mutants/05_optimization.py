@@ -393,6 +393,27 @@ SCHEDULES = _mutants("schedules", [
         SCHEDULES_OK, ("float(lr0 * gamma**t)", "float(lr0 * np.exp(-gamma * t))"))),
     ("cosine over a full period cos(2 pi t / T): back at lr0 at the end", _edit(
         SCHEDULES_OK, ("np.cos(np.pi * t / total_steps)", "np.cos(2 * np.pi * t / total_steps)"))),
+    ("step decay counted from 1: (t + 1) // step_size decays one step too early", _edit(
+        SCHEDULES_OK, ("gamma ** (t // step_size)", "gamma ** ((t + 1) // step_size)"))),
+    ("step decay rounds t / step_size instead of flooring it (decays half a block early)", _edit(
+        SCHEDULES_OK, ("gamma ** (t // step_size)", "gamma ** round(t / step_size)"))),
+    ("exponential decay off by one: gamma ** (t + 1), so step 0 is already decayed", _edit(
+        SCHEDULES_OK, ("float(lr0 * gamma**t)", "float(lr0 * gamma ** (t + 1))"))),
+    ("exponential decay with the wrong base: (1 - gamma) ** t", _edit(
+        SCHEDULES_OK, ("float(lr0 * gamma**t)", "float(lr0 * (1.0 - gamma) ** t)"))),
+    ("cosine not held at lr_min after total_steps (the cosine climbs back up)", _edit(
+        SCHEDULES_OK, ("""
+            if t >= total_steps:
+                return float(lr_min)
+            return float(lr_min +""", """
+            return float(lr_min +"""))),
+    ("cosine adds lr_min on top: lr_min + 0.5 lr0 (1 + cos), starts at lr0 + lr_min", _edit(
+        SCHEDULES_OK, ("lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * t / total_steps))",
+                       "lr_min + 0.5 * lr0 * (1.0 + np.cos(np.pi * t / total_steps))"))),
+    ("warm-up without the cap: (t + 1) / warmup_steps keeps growing past lr0", _edit(
+        SCHEDULES_OK, ("float(lr0 * min(1.0, (t + 1) / warmup_steps))", "float(lr0 * (t + 1) / warmup_steps)"))),
+    ("warm-up over warmup_steps + 1 steps: (t + 1) / (warmup_steps + 1), lr0 reached one step late", _edit(
+        SCHEDULES_OK, ("min(1.0, (t + 1) / warmup_steps)", "min(1.0, (t + 1) / (warmup_steps + 1))"))),
 ])
 
 # --------------------------------------------------------------------------- Newton
@@ -513,6 +534,27 @@ BATCHNORM = _mutants("batchnorm", [
         BATCHNORM_OK, ("inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (np.sqrt(var) + eps)"))),
     ("dgamma forgets x_hat: sums dout only", _edit(
         BATCHNORM_OK, ("dgamma = np.sum(dout * x_hat, axis=0)", "dgamma = np.sum(dout, axis=0)"))),
+    ("eval-mode backward uses the training formula (as if the running statistics depended on x)", _edit(
+        BATCHNORM_OK, ("""
+            if not train:
+                return dout * gamma * inv_std, dgamma, dbeta
+            n = dout.shape[0]
+        """, """
+            n = dout.shape[0]
+        """))),
+    ("eval-mode dx forgets gamma: dout * inv_std", _edit(
+        BATCHNORM_OK, ("return dout * gamma * inv_std, dgamma, dbeta", "return dout * inv_std, dgamma, dbeta"))),
+    ("dbeta as the mean of dout over the batch instead of the sum", _edit(
+        BATCHNORM_OK, ("dbeta = dout.sum(axis=0)", "dbeta = dout.mean(axis=0)"),
+        ("(n * dout - dbeta - x_hat * dgamma)", "(n * dout - n * dbeta - x_hat * dgamma)"))),
+    ("running variance initialised to zeros instead of ones", _edit(
+        BATCHNORM_OK, ("\"running_var\": np.ones(num_features),", "\"running_var\": np.zeros(num_features),"))),
+    ("running statistics as column vectors (num_features, 1): they broadcast to (D, D)", _edit(
+        BATCHNORM_OK, ("\"running_mean\": np.zeros(num_features),", "\"running_mean\": np.zeros((num_features, 1)),"),
+        ("\"running_var\": np.ones(num_features),", "\"running_var\": np.ones((num_features, 1)),"))),
+    ("Keras' momentum convention as the default: momentum=0.9 (the weight of the old running value)", _edit(
+        BATCHNORM_OK, ("def init_batchnorm_state(num_features, momentum=0.1, eps=1e-5):",
+                       "def init_batchnorm_state(num_features, momentum=0.9, eps=1e-5):"))),
 ])
 
 MUTANTS = [

@@ -206,6 +206,67 @@ def test_noise_and_cutout_properties(ns):
     np.testing.assert_array_equal(x, 1.0)
 
 
+# --------------------------------------------------------------------------- the experiments (sections 0 and 7)
+
+
+def _accuracies(ns, params):
+    return {split: ns["evaluate"](params, ns[f"X_{split}"], ns[f"y_{split}"])[1] for split in ("train", "val", "test")}
+
+
+def test_the_baseline_overfits_memorising_the_wrong_labels(ns):
+    baseline = ns["baseline"]
+    val_loss = np.asarray(baseline["val_loss"])
+    best = int(np.argmin(val_loss))
+    assert _accuracies(ns, ns["baseline_params"])["train"] >= 0.98  # 25 of the 100 labels are wrong
+    assert baseline["train_loss"][-1] < 0.1
+    assert 5 <= best <= 75, "the validation loss should have an early minimum"
+    assert val_loss[-1] > 1.2 * val_loss[best], "the validation loss should climb after its minimum"
+    assert max(baseline["val_acc"]) - baseline["val_acc"][-1] >= 0.04
+
+
+def test_early_stopping_stops_early_and_restores_the_best_validation_weights(ns):
+    stopper, history, baseline = ns["stopper"], ns["es_history"], ns["baseline"]
+    epochs = len(history["val_loss"])
+    # Same seed, same updates: early stopping only cuts the baseline run short ...
+    np.testing.assert_allclose(history["val_loss"], baseline["val_loss"][:epochs], rtol=1e-10)
+    assert epochs < len(baseline["val_loss"]) // 2
+    assert stopper.best_epoch == int(np.argmin(history["val_loss"]))
+    assert epochs == stopper.best_epoch + stopper.patience + 1
+    # ... and hands back the weights of its best validation epoch, not the last ones.
+    restored_loss = ns["evaluate"](ns["es_params"], ns["X_val"], ns["y_val"])[0]
+    assert restored_loss == pytest.approx(history["val_loss"][stopper.best_epoch], rel=1e-10)
+    assert restored_loss == pytest.approx(stopper.best_loss, rel=1e-10)
+    assert restored_loss < history["val_loss"][-1] - 0.02  # better than the weights it stopped with
+    assert restored_loss < baseline["val_loss"][-1] - 0.15  # and much better than training on to the end
+
+
+def test_every_regularizer_beats_the_unregularized_run_on_validation_and_test(ns):
+    cure = ns["cure"]
+    assert set(cure) >= {"none", "early stopping", "L2 penalty λ=0.01", "weight decay λ=0.01", "dropout p=0.5",
+                         "augmentation", "augmentation + dropout"}
+    acc = {name: _accuracies(ns, params) for name, (params, _) in cure.items()}
+    val_loss = {name: ns["evaluate"](params, ns["X_val"], ns["y_val"])[0] for name, (params, _) in cure.items()}
+    for name in cure:
+        if name != "none":
+            assert acc[name]["val"] >= acc["none"]["val"] + 0.02, (name, acc[name], acc["none"])
+            assert acc[name]["test"] >= acc["none"]["test"] + 0.02, (name, acc[name], acc["none"])
+            assert val_loss[name] < val_loss["none"] - 0.1, (name, val_loss[name], val_loss["none"])
+    # The combination is the best cure, by a wide margin, and does not fit the wrong labels.
+    best = "augmentation + dropout"
+    assert max(acc, key=lambda n: acc[n]["val"]) == best
+    assert max(acc, key=lambda n: acc[n]["test"]) == best
+    assert acc[best]["val"] >= acc["none"]["val"] + 0.08
+    assert acc[best]["test"] >= acc["none"]["test"] + 0.08
+    assert acc[best]["train"] <= 0.85
+
+
+def test_l2_penalty_and_weight_decay_runs_are_the_same_update(ns):
+    (p_l2, h_l2), (p_wd, h_wd) = ns["cure"]["L2 penalty λ=0.01"], ns["cure"]["weight decay λ=0.01"]
+    np.testing.assert_allclose(h_l2["val_loss"], h_wd["val_loss"], rtol=1e-8)
+    for name in p_l2:
+        np.testing.assert_allclose(p_l2[name], p_wd[name], rtol=1e-8, atol=1e-12)
+
+
 # --------------------------------------------------------------------------- library and mutants
 
 

@@ -222,6 +222,88 @@ def test_batchnorm_train_output_is_normalised_and_eval_is_affine(ns):
     np.testing.assert_allclose(one[0], many[0], rtol=1e-14)
 
 
+# --------------------------------------------------------------------------- the experiments (sections 6, 9, 12)
+
+
+def _runs(ns, surface, steps=80):
+    """The section 6 runs on one surface, as Trajectory objects, with the loss above the minimum."""
+    f_min = ns["SURFACES"][surface].f_min
+    runs = {label: ns["run_trajectory"](make, surface, steps=steps) for label, make in ns["experiments"][surface].items()}
+    assert all(t.diverged_at is None and t.error is None for t in runs.values()), surface
+    return runs, {label: t.final_loss - f_min for label, t in runs.items()}
+
+
+def _escape_step(trajectory, threshold=0.5):
+    """The first step at which w2 is past the threshold (off the saddle's ridge), None if never."""
+    past = np.flatnonzero(trajectory.points[:, 1] > threshold)
+    return int(past[0]) if past.size else None
+
+
+def test_ravine_momentum_and_adam_are_far_ahead_of_sgd(ns):
+    runs, gap = _runs(ns, "ravine")
+    sgd, slow, momentum, adam = gap["SGD η=0.9"], gap["SGD η=0.1"], gap["momentum η=0.5"], gap["Adam η=0.1"]
+    assert momentum < sgd / 30, gap  # "a hundred times lower loss after 80 steps"
+    assert adam < sgd / 10, gap
+    assert slow > 3 * sgd, gap  # a smaller learning rate crawls even slower
+    # SGD at 0.9 bounces from wall to wall (w2 changes sign every step); at 0.1 it does not.
+    w2 = runs["SGD η=0.9"].points[:21, 1]
+    assert np.all(w2[1:] * w2[:-1] < 0)
+    assert np.all(runs["SGD η=0.1"].points[:, 1] > 0)
+
+
+def test_saddle_adam_and_momentum_escape_long_before_sgd(ns):
+    runs, gap = _runs(ns, "saddle")
+    steps = {label: _escape_step(t) for label, t in runs.items()}
+    assert None not in steps.values(), steps
+    assert steps["SGD η=0.1"] >= 50, steps  # about 70 steps
+    assert steps["momentum η=0.1"] <= min(40, steps["SGD η=0.1"] - 20), steps  # about 25
+    assert steps["Adam η=0.1"] <= 12, steps  # a handful
+    assert gap["Adam η=0.1"] < gap["momentum η=0.1"] < gap["SGD η=0.1"], gap
+
+
+def test_plateau_sgd_barely_moves_while_adam_crosses_it(ns):
+    runs, gap = _runs(ns, "plateau")
+    sgd = runs["SGD η=0.1"]
+    assert np.linalg.norm(sgd.points[-1] - sgd.points[0]) < 0.1
+    assert gap["SGD η=0.1"] > 0.9, gap
+    assert gap["Adam η=0.1"] < 0.01, gap
+
+
+def test_cliff_throws_sgd_out_and_clipping_keeps_it_at_the_foot(ns):
+    f_min, xlim = ns["SURFACES"]["cliff"].f_min, ns["SURFACES"]["cliff"].xlim
+    plain, clipped = ns["cliff_runs"]["SGD η=1"], ns["cliff_runs"]["SGD η=1, clipped at 1"]
+    assert np.abs(plain.points[:, 0]).max() > 2 * max(abs(v) for v in xlim)  # far out of the picture
+    assert plain.final_loss - f_min > 1.0
+    assert clipped.final_loss - f_min < 0.05
+    assert np.linalg.norm(np.diff(clipped.points, axis=0), axis=1).max() <= 1.0 + 1e-9  # no step longer than lr
+
+
+def test_optimizer_race_learning_rate_matters_as_much_as_the_optimizer(ns):
+    final = {name: float(losses[-ns["steps_per_epoch"]:].mean()) for name, (losses, _) in ns["results"].items()}
+    val_acc = {name: float(acc[-1]) for name, (_, acc) in ns["results"].items()}
+    assert min(val_acc.values()) > 0.93, val_acc  # every optimizer gets to a good model
+    for name in ("momentum η=0.05", "Nesterov η=0.05", "AdaGrad η=0.05"):
+        assert final[name] < 0.5 * final["SGD η=0.1"], final
+    assert min(final, key=final.get) == "Adam η=1e-2", final  # the fastest ...
+    assert max(final, key=final.get) == "Adam η=1e-3", final  # ... and, ten times slower, the slowest
+
+
+def test_deep_net_with_tiny_init_trains_only_with_batch_norm(ns):
+    runs = ns["deep_runs"]
+    (kaiming, kaiming_acc), (plain, plain_acc), (bn, bn_acc) = (
+        runs["Kaiming, no batch norm"], runs["N(0, 0.01²), no batch norm"], runs["N(0, 0.01²), with batch norm"])
+    # Plain with N(0, 0.01^2): stuck at the loss of guessing, log 10, and at chance accuracy.
+    assert abs(plain[-20:].mean() - np.log(10)) < 0.05
+    assert plain.min() > 2.2
+    assert plain_acc < 0.2
+    # The same initialization with batch norm trains, as well as the Kaiming network.
+    assert bn[-20:].mean() < 0.5
+    assert bn_acc > 0.9
+    assert kaiming_acc > 0.85
+    assert bn_acc >= kaiming_acc - 0.03
+    assert bn[-20:].mean() < 1.5 * kaiming[-20:].mean()  # and as fast
+
+
 # --------------------------------------------------------------------------- library and mutants
 
 
