@@ -11,6 +11,7 @@ each cell, as the inline backend does.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
 import json
@@ -39,6 +40,30 @@ class Mutant:
     fails: str
     why: str
     source: str
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """Top-level functions and classes of a cell, as ASTs without docstrings and comments."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return {node.name: ast.dump(node) for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+
+
+def graded_functions(reference: str) -> set[str]:
+    """The functions and classes a solution cell asks students to write."""
+    return set(_definitions(reference))
+
+
+def changed_functions(reference: str, mutant: Mutant) -> set[str]:
+    """The reference cell's functions and classes that the mutant implements differently."""
+    ours, theirs = _definitions(reference), _definitions(mutant.source)
+    return {name for name, tree in ours.items() if name in theirs and theirs[name] != tree}
 
 
 def load_mutants(path: str | Path) -> list[Mutant]:

@@ -6,16 +6,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grading, mutants, release
+from autograder import batch, grading, mutants, release
 from autograder.authoring import cells_with_role, read_source
 from autograder.course import Course
 from autograder.execute import cell_results, execute
+from autograder.sandbox import sandbox_available
 from autograder.validate import leaks
 
 pytestmark = pytest.mark.slow
 COURSE = Course.load(Path(__file__).resolve().parents[1])
 CHAPTERS = [pytest.param(c, id=c.id) for c in COURSE.chapters]
-
 
 
 def auto_points(nb) -> dict[str, float]:
@@ -86,12 +86,34 @@ def test_nbgrader_scores_blank_zero_solution_full_one_mistake_the_rest(chapter, 
     assert outcomes["mistake"].score == sum(points.values()) - points[mistake.fails], mistake.why
 
 
+@pytest.mark.skipif(not sandbox_available(), reason="needs bubblewrap and root: apt-get install bubblewrap")
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_sandboxed_batch_grader_offline_gives_solution_full_marks_and_blank_zero(chapter, tmp_path):
+    """The sandbox has no network and no view of the chapter's own answers: the reference must not need them."""
+    points = sum(auto_points(read_source(chapter.source)).values())
+    folder = tmp_path / "submissions"
+    for student, nb in {"blank": nbformat.read(chapter.release, as_version=4), "solution": solved(chapter)}.items():
+        (folder / student).mkdir(parents=True)
+        nbformat.write(nb, folder / student / chapter.release.name)
+    found, _ = grading.find_submissions(folder, COURSE)
+    results = {r.student: r for r in batch.grade_batch(COURSE, found, tmp_path / "course", workers=2, progress=False)}
+    solution, blank = results["solution"], results["blank"]
+    failures = {k: c.message for k, c in solution.cells.items() if c.auto and c.score != c.max_score}
+    assert (solution.status, solution.flags, failures) == ("graded", [], {}), solution.notes
+    assert solution.score == points and blank.score == 0 and blank.status == "graded"
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_graded_function_has_three_mutants(chapter):
-    listed = [m.cell for m in mutants.load_mutants(chapter.mutants)]
-    functions = [c.id for c in cells_with_role(read_source(chapter.source), "solution") if "def " in c.source]
-    assert functions
-    assert {f: listed.count(f) for f in functions if listed.count(f) < 3} == {}
+    cells = {c.id: c.source for c in cells_with_role(read_source(chapter.source), "solution")}
+    counts = {name: 0 for source in cells.values() for name in mutants.graded_functions(source)}
+    for mutant in mutants.load_mutants(chapter.mutants):
+        changed = mutants.changed_functions(cells[mutant.cell], mutant)
+        assert changed, f"mutant {mutant.why!r} changes no function of {mutant.cell}"
+        for name in changed:
+            counts[name] += 1
+    assert counts
+    assert {name: n for name, n in counts.items() if n < 3} == {}, "functions with fewer than 3 mutants"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
