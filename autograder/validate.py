@@ -1,9 +1,18 @@
-"""Course validation: every check that a chapter is fair to grade, as one list of problems."""
+"""Course validation: every check that a chapter is fair to grade, in one place.
+
+``check_chapter`` yields one message per problem; ``notes`` receives what an author wants to
+see even when all is well (run time, mutants per function and how each was caught, tests
+cells a mutant breaks besides its own, the share of mistakes the feedback names). The test
+suite asserts that it finds no problem in any chapter.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +28,9 @@ REGION = re.compile(
     r"^[ \t]*#+ BEGIN (?P<kind>SOLUTION|HIDDEN TESTS)[^\n]*\n(?P<body>.*?)^[ \t]*#+ END (?P=kind)",
     re.MULTILINE | re.DOTALL,
 )
+QUESTION = re.compile(r"\?|\banswer\b|\bexplain\b", re.IGNORECASE)
+MUTANTS_PER_FUNCTION = 3
+Notes = Callable[[str], None]
 
 
 def secret_lines(cell: NotebookNode) -> set[str]:
@@ -48,7 +60,26 @@ def leaks(source: NotebookNode, released: NotebookNode) -> list[str]:
     return found
 
 
-def check_chapter(chapter: Chapter, *, with_mutants: bool = True) -> Iterator[str]:
+def is_concept_check(cell: NotebookNode, source: NotebookNode) -> bool:
+    """A solution cell that sets an answer instead of defining functions (``q1_answer = "c"``)."""
+    reference = next((c for c in source.cells if c.id == cell.id), cell)
+    return role(cell) == "solution" and cell.cell_type == "code" and not mutants.graded_functions(reference.source)
+
+
+def hidden_questions(released: NotebookNode, source: NotebookNode) -> list[str]:
+    """Answer cells and concept checks of a release without their question in a markdown cell before."""
+    found = []
+    for index, cell in enumerate(released.cells):
+        if not (role(cell) == "answer" or is_concept_check(cell, source)):
+            continue
+        before = released.cells[index - 1] if index else None
+        if before is None or before.cell_type != "markdown" or role(before) or not QUESTION.search(before.source):
+            found.append(f"{cell.id}: a student sees this answer cell without its question (put the "
+                         "question in a markdown cell of its own just before it)")
+    return found
+
+
+def check_chapter(chapter: Chapter, *, with_mutants: bool = True, notes: Notes = lambda _: None) -> Iterator[str]:
     """Yield one message per problem found in a chapter."""
     try:
         source = read_source(chapter.source)
@@ -58,41 +89,112 @@ def check_chapter(chapter: Chapter, *, with_mutants: bool = True) -> Iterator[st
     points = sum(float(c.metadata.nbgrader["points"]) for c in cells_with_role(source, "tests", "answer"))
     if abs(points - chapter.points) > 1e-9:
         yield f"cells add up to {points:g} points, course.toml says {chapter.points:g}"
+    if not any(c.cell_type == "markdown" for c in cells_with_role(source, "answer")):
+        yield "no written answer graded by hand"
     if not chapter.release.exists():
-        yield f"release {chapter.release} is missing: run `autograder build`"
+        yield f"release {chapter.release} is missing: run `./course build`"
         return
-    if release.build((chapter,), check=True).stale:
-        yield f"release {chapter.release.name} is out of date with its source: run `autograder build`"
+    for path in release.build((chapter,), check=True).stale:
+        yield f"{path.relative_to(chapter.root)} is out of date with its source: run `./course build {chapter.id}`"
     released = nbformat.read(chapter.release, as_version=4)
     yield from (f"release leaks {leak}" for leak in leaks(source, released))
+    yield from hidden_questions(released, source)
+    started = time.perf_counter()
     for result in cell_results(execute(source)):
         if not result.passed:
             yield f"reference solution fails {result.grade_id}: {result.message}"
-    yield from _blank_scores_zero(chapter)
-    if with_mutants and chapter.mutants.exists():
-        wrong = mutants.load_mutants(chapter.mutants)
-        for mutant, result in zip(wrong, mutants.run_all(source, wrong), strict=True):
-            if result.passed:
-                yield f"mutant survives {mutant.fails}: {mutant.why}"
+    notes(f"reference solution runs in {time.perf_counter() - started:.1f} s")
+    wrong = mutants.load_mutants(chapter.mutants) if chapter.mutants.exists() else []
+    yield from _graded_by_nbgrader(chapter, source, wrong[0] if wrong else None)
+    if with_mutants:
+        yield from _check_mutants(chapter, source, wrong, notes)
 
 
-def _blank_scores_zero(chapter: Chapter) -> Iterator[str]:
+def _graded_by_nbgrader(chapter: Chapter, source: NotebookNode, mistake: mutants.Mutant | None) -> Iterator[str]:
+    """nbgrader's own autograde: blank release 0, reference full marks, one mistake loses one cell."""
+    points = {c.id: float(c.metadata.nbgrader["points"]) for c in cells_with_role(source, "tests")}
+    answers = {c.id: c.source for c in cells_with_role(source, "solution", "answer")}
     course = Course(chapter.root, "validate", (chapter,))
-    with tempfile.TemporaryDirectory(prefix="dlcourse-blank-") as tmp:
-        folder = Path(tmp) / "submissions" / "blank"
-        folder.mkdir(parents=True)
-        (folder / chapter.release.name).write_bytes(chapter.release.read_bytes())
-        subs, _ = grading.find_submissions(folder.parent, course)
-        (outcome,) = grading.autograde(course, subs, Path(tmp) / "course", progress=False)
-        if outcome.status != "graded" or outcome.score != 0:
-            yield f"blank release should score 0, got {outcome.score:g} ({outcome.status} {outcome.message})"
+    with tempfile.TemporaryDirectory(prefix="dlcourse-validate-") as tmp:
+        folder = Path(tmp) / "submissions"
+        students = {"blank": {}, "solution": answers}
+        if mistake is not None:
+            students["mistake"] = {**answers, mistake.cell: mistake.source}
+        for student, replace in students.items():
+            nb = nbformat.read(chapter.release, as_version=4)
+            for cell in nb.cells:
+                cell.source = replace.get(cell.id, cell.source)
+            (folder / student).mkdir(parents=True)
+            nbformat.write(nb, folder / student / chapter.release.name)
+        subs, _ = grading.find_submissions(folder, course)
+        outcomes = {o.student: o for o in grading.autograde(course, subs, Path(tmp) / "course", progress=False)}
+        for student, outcome in outcomes.items():
+            if outcome.status != "graded":
+                yield f"nbgrader could not grade the {student} submission: {outcome.status} {outcome.message}"
+        if (blank := outcomes.get("blank")) and blank.score != 0:
+            yield f"blank release should score 0, got {blank.score:g}"
+        full = sum(points.values())
+        if (solution := outcomes.get("solution")) and solution.score != full:
+            yield f"reference solution scores {solution.score:g} of the {full:g} automatic points under nbgrader"
+        if mistake and (one := outcomes.get("mistake")) and one.score != full - points[mistake.fails]:
+            yield (f"the first mutant ({mistake.why}) should lose exactly {mistake.fails}'s "
+                   f"{points[mistake.fails]:g} points, but scores {one.score:g} of {full:g}")
+
+
+def _check_mutants(chapter: Chapter, source: NotebookNode, wrong: list[mutants.Mutant], notes: Notes) -> Iterator[str]:
+    text = chapter.mutants.read_text() if chapter.mutants.exists() else ""
+    if "Mutant(" in text or "editor(" not in text:
+        yield (f"{chapter.mutants.name}: write every mutant as an edit of the solution "
+               "(autograder.mutants.editor), never as a copy of reference code")
+    cells = {c.id: c.source for c in cells_with_role(source, "solution")}
+    result = mutants.run(source, wrong, cross=True)
+    by_check: Counter[str] = Counter()
+    raised: Counter[str] = Counter()
+    kinds: defaultdict[str, set[str]] = defaultdict(set)
+    for outcome in result.outcomes:
+        mutant = outcome.mutant
+        changed = mutants.changed_functions(cells[mutant.cell], mutant)
+        if not changed:
+            yield f"mutant {mutant.why!r} changes no function of {mutant.cell}"
+        if outcome.passed:
+            yield f"mutant survives {mutant.fails}: {mutant.why}"
+        for name in changed:
+            (by_check if outcome.caught_by_a_check else raised)[name] += 1
+            kinds[name].add(mutant.kind)
+        if outcome.breaks:
+            notes(f"mutant of {mutant.cell} ({mutant.why}) also fails {', '.join(outcome.breaks)}")
+    if wrong and result.outcomes[0].breaks:
+        yield f"the first mutant ({wrong[0].why}) must break only {wrong[0].fails}, not {', '.join(result.outcomes[0].breaks)}"
+    for cell_id, cell_source in cells.items():
+        for name in sorted(mutants.graded_functions(cell_source)):
+            notes(f"{name}: {by_check[name]} mutant(s) caught by a check, {raised[name]} only by raising; "
+                  f"kinds {', '.join(sorted(kinds[name])) or '-'}")
+            if by_check[name] < MUTANTS_PER_FUNCTION:
+                yield (f"{name} ({cell_id}) has {by_check[name]} mutant(s) caught by a check, "
+                       f"needs {MUTANTS_PER_FUNCTION}")
+    table = mutants.diagnosis_table(result)
+    current = chapter.diagnoses.exists() and release.diagnosis_is_current(chapter)
+    if current and json.loads(chapter.diagnoses.read_text())["cells"] != table:
+        yield f"{chapter.diagnoses.relative_to(chapter.root)} differs from what the mutants give: run `./course build {chapter.id}`"
+    named = sum(diagnosed(outcome, table) == [outcome.mutant.why] for outcome in result.outcomes)
+    if wrong:
+        notes(f"feedback names the mistake of {named} of {len(wrong)} mutants ({named / len(wrong):.0%})")
+
+
+def diagnosed(outcome: mutants.Outcome, table: dict) -> list[str]:
+    """The known mistakes a student whose results are this mutant's would be told about."""
+    from helpers.diagnosis import matches
+
+    entry = table.get(outcome.mutant.fails)
+    return matches(outcome.record, entry) if entry else []
 
 
 def validate(course: Course, chapters: tuple[Chapter, ...], *, with_mutants: bool = True,
-             report: Callable[[str], None] = print) -> dict[str, list[str]]:
-    """Problems per chapter id (empty lists when all is well)."""
+             report: Notes = print) -> dict[str, list[str]]:
+    """Problems per chapter id (empty lists when all is well); notes go to ``report``."""
     problems: dict[str, list[str]] = {}
     for chapter in chapters:
         report(f"validating {chapter.id} ...")
-        problems[chapter.id] = list(check_chapter(chapter, with_mutants=with_mutants))
+        problems[chapter.id] = list(check_chapter(chapter, with_mutants=with_mutants,
+                                                  notes=lambda line: report(f"  {line}")))
     return problems

@@ -10,16 +10,27 @@ Typical use in a test cell::
     w = call(fit_ridge, X, y, 0.1)
     assert_shape(w, (3,), name="fit_ridge(X, y, lam=0.1)")
     assert_close(w, expected, name="fit_ridge(X, y, lam=0.1)")
+
+``call`` does more than call: it fails when the function changes an argument in place or draws
+from numpy's (or Python's) global random state, and it records a fingerprint of what the
+function returned. When a check then fails, the fingerprints of the cell so far are compared
+with those of the chapter's known mistakes (``helpers.diagnosis``) and a match is named in the
+message. Frames of these helpers are hidden from IPython's tracebacks (``__tracebackhide__``),
+so a student sees the failing line of the test cell and then the message.
 """
 
 from __future__ import annotations
 
-import contextlib
+import inspect
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import random
+import types
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+
+from helpers import diagnosis
 
 __all__ = [
     "assert_answer",
@@ -30,9 +41,12 @@ __all__ = [
     "assert_equal_int",
     "assert_scalar",
     "assert_shape",
+    "assert_seeded",
     "assert_that",
     "call",
+    "call_updating",
     "describe_call",
+    "fail",
     "implemented",
 ]
 
@@ -50,6 +64,15 @@ def _fmt_value(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return f"{float(value):.6g}"
     return repr(value)
+
+
+def _fmt_pair(expected: float, actual: float) -> tuple[str, str]:
+    """Both numbers with the fewest digits (at least 6) that show they differ."""
+    for digits in range(6, 18):
+        e, a = f"{float(expected):.{digits}g}", f"{float(actual):.{digits}g}"
+        if e != a:
+            return e, a
+    return e, a
 
 
 def _type_name(obj: Any) -> str:
@@ -77,19 +100,20 @@ def describe_call(fn_name: str, *args: Any, **kwargs: Any) -> str:
 
 def _as_float_array(actual: Any, name: str) -> np.ndarray:
     """Convert to a float ndarray or explain why the value is not an array of numbers."""
+    __tracebackhide__ = True
     if actual is None:
-        raise AssertionError(f"{name}: expected numbers, got None (did you forget a `return`?)")
+        fail(f"{name}: expected numbers, got None (did you forget a `return`?)")
     if isinstance(actual, str | bytes):
-        raise AssertionError(f"{name}: expected numbers, got the string {actual!r}")
+        fail(f"{name}: expected numbers, got the string {actual!r}")
     if np.iscomplexobj(actual):
-        raise AssertionError(f"{name}: expected real numbers, got complex values")
+        fail(f"{name}: expected real numbers, got complex values")
     try:
         return np.asarray(actual, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise AssertionError(
+        fail(
             f"{name}: expected an array of numbers, got {_type_name(actual)} "
             f"that cannot be converted to floats ({exc})"
-        ) from None
+        )
 
 
 def _shape_of(actual: Any) -> tuple[int, ...] | None:
@@ -102,23 +126,31 @@ def _shape_of(actual: Any) -> tuple[int, ...] | None:
 # --------------------------------------------------------------------------- assertions
 
 
+def fail(message: str) -> None:
+    """Raise ``AssertionError(message)``, naming a known mistake when the cell's calls match one."""
+    __tracebackhide__ = True
+    raise AssertionError(message + diagnosis.explain(_RECORD)) from None
+
+
 def assert_that(condition: bool, message: str) -> None:
     """Raise ``AssertionError(message)`` unless ``condition`` holds (works under ``python -O``)."""
+    __tracebackhide__ = True
     if not condition:
-        raise AssertionError(message)
+        fail(message)
 
 
 def assert_shape(actual: Any, expected_shape: Sequence[int], name: str = "output") -> None:
     """Check that ``actual`` is array-like with exactly ``expected_shape``."""
+    __tracebackhide__ = True
     expected = tuple(int(s) for s in expected_shape)
     if actual is None:
-        raise AssertionError(
+        fail(
             f"{name}: expected an array of shape {_fmt_index(expected)}, got None "
             "(did you forget a `return`?)"
         )
     shape = _shape_of(actual)
     if shape is None:
-        raise AssertionError(
+        fail(
             f"{name}: expected an array of shape {_fmt_index(expected)}, got a ragged "
             f"{_type_name(actual)} without a shape"
         )
@@ -128,7 +160,7 @@ def assert_shape(actual: Any, expected_shape: Sequence[int], name: str = "output
             hint = " (an extra axis of length 1: return a 1-D array, e.g. with .ravel())"
         elif len(shape) == 2 and shape[::-1] == expected:
             hint = " (rows and columns swapped: a missing or extra transpose?)"
-        raise AssertionError(
+        fail(
             f"{name}: shape mismatch: expected shape {_fmt_index(expected)}, "
             f"got {_fmt_index(shape)}{hint}"
         )
@@ -136,13 +168,14 @@ def assert_shape(actual: Any, expected_shape: Sequence[int], name: str = "output
 
 def assert_dtype(actual: Any, kind: str, name: str = "output") -> None:
     """Check the dtype kind of an array: ``"f"`` floating, ``"i"`` integer, ``"b"`` boolean."""
+    __tracebackhide__ = True
     kinds = {"f": "floating-point", "i": "integer", "b": "boolean"}
     if kind not in kinds:
         raise ValueError(f"kind must be one of {sorted(kinds)}, got {kind!r}")
     dtype = np.asarray(actual).dtype
     ok = dtype.kind in ("iu" if kind == "i" else kind)
     if not ok:
-        raise AssertionError(f"{name}: expected a {kinds[kind]} array, got dtype {dtype}")
+        fail(f"{name}: expected a {kinds[kind]} array, got dtype {dtype}")
 
 
 def assert_close(
@@ -152,24 +185,32 @@ def assert_close(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     name: str = "output",
+    check_dtype: bool = True,
 ) -> None:
     """Check ``|actual - expected| <= atol + rtol * |expected|`` element-wise.
 
-    Order of checks: convertible to float, shape, NaN/inf, values. The value message names
+    Order of checks: convertible to float, shape, precision (a float32/float16 array where
+    float64 is expected fails, unless ``check_dtype=False``), NaN/inf, values. The value message names
     the worst element (largest error relative to the tolerance), e.g.
     ``fit(X): max relative error 2.3e-01 at index (3,): expected 0.52, got 0.64 (rtol=1e-06,
     atol=1e-08); 2 of 5 values out of tolerance, max abs error 1.2e-01``.
     """
+    __tracebackhide__ = True
     exp = np.asarray(expected, dtype=float)
     assert_shape(actual, exp.shape, name=name)
     act = _as_float_array(actual, name)
+    if check_dtype and np.asarray(expected).dtype == np.float64:
+        dtype = getattr(actual, "dtype", None)
+        if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+            fail(f"{name}: expected float64 values, got dtype {dtype} (float32 loses about half the "
+                 "digits: keep the computation in float64, no .astype(np.float32) or float32 constants)")
 
     bad_finite = ~np.isfinite(act) & ~((act == exp) | (np.isnan(act) & np.isnan(exp)))
     if bad_finite.any():
         idx = tuple(int(i) for i in np.argwhere(bad_finite)[0])
         what = "NaN" if np.isnan(act[idx]) else "inf"
         where = f" at index {_fmt_index(idx)}" if act.ndim else ""
-        raise AssertionError(
+        fail(
             f"{name}: got {what}{where} where {_fmt_value(exp[idx])} was expected "
             f"({int(bad_finite.sum())} of {act.size} values are NaN or inf)"
         )
@@ -195,9 +236,10 @@ def assert_close(
         rel = float(abs(a - e) / abs(e)) if e != 0 else np.inf
     where = f" at index {_fmt_index(idx)}" if act.ndim else ""
     count = f"; {int(bad.sum())} of {act.size} values out of tolerance" if act.size > 1 else ""
-    raise AssertionError(
-        f"{name}: max relative error {rel:.1e}{where}: expected {_fmt_value(e)}, "
-        f"got {_fmt_value(a)} (rtol={rtol:.0e}, atol={atol:.0e}){count}, "
+    shown_e, shown_a = _fmt_pair(e, a)
+    fail(
+        f"{name}: max relative error {rel:.1e}{where}: expected {shown_e}, "
+        f"got {shown_a} (rtol={rtol:.0e}, atol={atol:.0e}){count}, "
         f"max abs error {float(np.max(np.where(bad, err, 0.0))):.1e}"
     )
 
@@ -209,30 +251,32 @@ def assert_scalar(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     name: str = "output",
+    check_dtype: bool = True,
 ) -> None:
     """Check that ``actual`` is one real number (float, int, numpy scalar or 0-d array).
 
     With ``expected`` given, also check it is close to ``expected`` (see ``assert_close``);
     without it, check only that it is a finite number.
     """
+    __tracebackhide__ = True
     if actual is None:
-        raise AssertionError(f"{name}: expected a number, got None (did you forget a `return`?)")
+        fail(f"{name}: expected a number, got None (did you forget a `return`?)")
     if isinstance(actual, bool | np.bool_):
-        raise AssertionError(f"{name}: expected a number, got the boolean {actual!r}")
+        fail(f"{name}: expected a number, got the boolean {actual!r}")
     if not isinstance(actual, numbers.Real | np.ndarray | np.generic):
-        raise AssertionError(f"{name}: expected a single number, got {_type_name(actual)}")
+        fail(f"{name}: expected a single number, got {_type_name(actual)}")
     shape = np.shape(actual)
     if shape != ():
-        raise AssertionError(
+        fail(
             f"{name}: expected a single number, got an array of shape {_fmt_index(shape)} "
             "(reduce it to one value, e.g. with .mean() or float(...))"
         )
     if expected is None:
         value = _as_float_array(actual, name)
         if not np.isfinite(value):
-            raise AssertionError(f"{name}: expected a finite number, got {float(value)}")
+            fail(f"{name}: expected a finite number, got {float(value)}")
         return
-    assert_close(actual, expected, rtol=rtol, atol=atol, name=name)
+    assert_close(actual, expected, rtol=rtol, atol=atol, name=name, check_dtype=check_dtype)
 
 
 def assert_array_equal(
@@ -243,13 +287,14 @@ def assert_array_equal(
     integer: bool = True,
 ) -> None:
     """Exact equality of arrays, e.g. index arrays; with ``integer`` the dtype must be integer."""
+    __tracebackhide__ = True
     exp = np.asarray(expected)
     assert_shape(actual, exp.shape, name=name)
     act_raw = np.asarray(actual)
     if act_raw.dtype == object:
-        raise AssertionError(f"{name}: expected an array of numbers, got dtype object")
+        fail(f"{name}: expected an array of numbers, got dtype object")
     if integer and act_raw.dtype.kind not in "iu":
-        raise AssertionError(
+        fail(
             f"{name}: expected integer indices, got dtype {act_raw.dtype} "
             "(use np.arange or .astype(int))"
         )
@@ -261,7 +306,7 @@ def assert_array_equal(
         where = f" first at index {_fmt_index(idx)}" if act.ndim else ""
         shown_e = exp[idx].item() if exp.ndim else exp.item()
         shown_a = act_raw[idx].item() if act_raw.ndim else act_raw.item()
-        raise AssertionError(
+        fail(
             f"{name}: {int(diff.sum())} of {act.size} entries differ;{where}: "
             f"expected {shown_e!r}, got {shown_a!r}"
         )
@@ -269,10 +314,11 @@ def assert_array_equal(
 
 def assert_equal_int(actual: Any, expected: int, name: str = "output") -> None:
     """Check that ``actual`` is the integer ``expected`` (a Python or numpy integer)."""
+    __tracebackhide__ = True
     if isinstance(actual, bool | np.bool_) or not isinstance(actual, numbers.Integral):
-        raise AssertionError(f"{name}: expected the integer {expected}, got {actual!r}")
+        fail(f"{name}: expected the integer {expected}, got {actual!r}")
     if int(actual) != int(expected):
-        raise AssertionError(f"{name}: expected {expected}, got {int(actual)}")
+        fail(f"{name}: expected {expected}, got {int(actual)}")
 
 
 def _normalize_choice(value: Any) -> Any:
@@ -297,11 +343,12 @@ def assert_choice(answer: Any, options: Iterable[Any], name: str = "answer") -> 
 
     Strings are compared after ``strip().lower()``, so ``" B"`` counts as ``"b"``.
     """
+    __tracebackhide__ = True
     opts = list(options)
     if answer is None:
-        raise AssertionError(f"{name}: not answered yet; set it to one of {opts!r}")
+        fail(f"{name}: not answered yet; set it to one of {opts!r}")
     if not any(_same_choice(answer, o) for o in opts):
-        raise AssertionError(f"{name}: must be one of {opts!r}, got {answer!r}")
+        fail(f"{name}: must be one of {opts!r}, got {answer!r}")
 
 
 def assert_answer(
@@ -316,15 +363,16 @@ def assert_answer(
 
     Strings are compared after ``strip().lower()``; numbers with a tolerance.
     """
+    __tracebackhide__ = True
     if isinstance(expected, str):
         if not isinstance(answer, str) or _normalize_choice(answer) != _normalize_choice(expected):
-            raise AssertionError(f"{name}: {answer!r} is not the right answer")
+            fail(f"{name}: {answer!r} is not the right answer")
         return
     if isinstance(answer, bool | np.bool_) or not isinstance(answer, numbers.Real | np.generic):
-        raise AssertionError(f"{name}: expected a number, got {answer!r}")
+        fail(f"{name}: expected a number, got {answer!r}")
     value = float(answer)
     if not (np.isfinite(value) and abs(value - float(expected)) <= atol + rtol * abs(expected)):
-        raise AssertionError(f"{name}: {answer!r} is not the right answer")
+        fail(f"{name}: {answer!r} is not the right answer")
 
 
 # --------------------------------------------------------------------------- not implemented
@@ -337,19 +385,162 @@ def _not_implemented_message(name: str) -> str:
     )
 
 
-@contextlib.contextmanager
-def implemented(name: str) -> Iterator[None]:
+class implemented:  # noqa: N801 - used like a function: ``with implemented("fit"):``
     """Turn a ``NotImplementedError`` raised inside the block into a helpful AssertionError."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, tb: Any) -> bool:
+        __tracebackhide__ = True
+        if kind is not None and issubclass(kind, NotImplementedError):
+            fail(_not_implemented_message(self.name))
+        return False
+
+
+# --------------------------------------------------------------------------- calling student code
+
+# (function name, fingerprint) of every call through ``call`` in the current cell; reset before
+# each cell (IPython's pre_run_cell) and read by ``fail`` to name a known mistake.
+_RECORD: list[tuple[str, str]] = []
+
+
+def reset_record(*_: Any) -> None:
+    """Forget the calls recorded so far (done automatically before every notebook cell)."""
+    _RECORD.clear()
+
+
+def _without_helpers(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The traceback without the frames of these helpers (those with ``__tracebackhide__``)."""
+    frames, entry, total = [], tb, 0
+    while entry is not None:
+        total += 1
+        if entry.tb_frame.f_locals.get("__tracebackhide__") is not True:  # IPython marks its own "__ipython_bottom__"
+            frames.append(entry)
+        entry = entry.tb_next
+    if len(frames) == total:
+        return tb
+    trimmed = None
+    for entry in reversed(frames):
+        trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return trimmed
+
+
+def _show_failure(shell: Any, kind: type, error: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
+    """IPython's display of a failed check: the message first, then the test cell's line."""
+    trimmed = _without_helpers(tb)
+    lines = shell.InteractiveTB.structured_traceback(kind, error, trimmed, tb_offset=tb_offset)
+    if trimmed is not tb and len(lines) > 1:  # raised by these helpers: the message goes first
+        lines = [lines[-1], *lines[:-1]]
+    shell._showtraceback(kind, error, lines)  # IPython's run_code only calls this handler
+    return lines
+
+
+def _install_ipython_hooks() -> None:
+    """Reset the record before every cell, and show failed checks without the helpers' frames."""
     try:
-        yield
-    except NotImplementedError:
-        raise AssertionError(_not_implemented_message(name)) from None
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing resets the record between "cells"
+        return
+    shell = get_ipython()
+    if shell is None or reset_record in shell.events.callbacks.get("pre_run_cell", []):
+        return
+    shell.events.register("pre_run_cell", reset_record)
+    if not shell.custom_exceptions:
+        shell.set_custom_exc((AssertionError,), _show_failure)
+
+
+_install_ipython_hooks()
+
+
+def _arrays_in(value: Any) -> list[tuple[str, np.ndarray]]:
+    """The ndarrays in an argument: itself, or the items of a dict, list or tuple (one level)."""
+    if isinstance(value, np.ndarray):
+        return [("", value)]
+    if isinstance(value, dict):
+        return [(f"[{k!r}]", v) for k, v in value.items() if isinstance(v, np.ndarray)]
+    if isinstance(value, list | tuple):
+        return [(f"[{i}]", v) for i, v in enumerate(value) if isinstance(v, np.ndarray)]
+    return []
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
+def _global_random_state() -> tuple[Any, ...]:
+    state = np.random.get_state()
+    return state[0], state[1].tobytes(), state[2], state[3], state[4], random.getstate()
+
+
+def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs: dict) -> T:
+    __tracebackhide__ = True
+    if not callable(fn):
+        fail(f"expected a function, got {_type_name(fn)}: {fn!r}")
+    name = (getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))).split("<locals>.")[-1]
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):  # wrong arguments: let the call itself raise the clear error
+        bound = {f"#{i}": a for i, a in enumerate(args)} | kwargs
+    watched = [(arg, where, array, array.copy()) for arg, value in bound.items() if arg not in updated
+               for where, array in _arrays_in(value)]
+    before = _global_random_state()
+    with implemented(getattr(fn, "__name__", name)):
+        result = fn(*args, **kwargs)
+    changed = [(arg, where) for arg, where, array, copy in watched if not _same(array, copy)]
+    drew = _global_random_state() != before
+    shown = (result, *(bound[a] for a in updated if a in bound), changed, drew)
+    _RECORD.append((name, diagnosis.fingerprint(shown)))
+    for arg, where in changed:
+        fail(f"{name} changed its argument `{arg}`{where} in place: leave the inputs as they were "
+                 f"and compute new arrays (e.g. `d = dout * mask`, not `dout[mask] = 0` or `x -= mean`)")
+    if drew:
+        fail(f"{name} drew random numbers from the global generator (np.random.* or the random "
+             "module): draw every random number from the `rng` it is given, so that the same seed "
+             "gives the same result")
+    return result
 
 
 def call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Call ``fn(*args, **kwargs)``; a ``NotImplementedError`` becomes an AssertionError
-    "<fn> is not implemented yet". Other exceptions propagate unchanged."""
-    if not callable(fn):
-        raise AssertionError(f"expected a function, got {_type_name(fn)}: {fn!r}")
-    with implemented(getattr(fn, "__name__", repr(fn))):
-        return fn(*args, **kwargs)
+    """Call student code as the tests do: ``fn(*args, **kwargs)``, checked.
+
+    A ``NotImplementedError`` becomes "<fn> is not implemented yet"; an argument changed in
+    place (arrays, and arrays held in dict/list/tuple arguments) or a draw from the global random
+    state fails with a message that says so. Other exceptions propagate unchanged.
+    """
+    __tracebackhide__ = True
+    return _invoke(fn, (), args, kwargs)
+
+
+def call_updating(fn: Callable[..., T], updated: str | Sequence[str], /, *args: Any, **kwargs: Any) -> T:
+    """Like :func:`call` for a function that updates the arguments named in ``updated`` in place
+    (e.g. ``call_updating(weight_decay_step, "params", params, grads, 0.1, 0.5, ["W"])``); the
+    other arguments must stay unchanged, and the updated ones are part of the fingerprint."""
+    __tracebackhide__ = True
+    return _invoke(fn, (updated,) if isinstance(updated, str) else tuple(updated), args, kwargs)
+
+
+def assert_seeded(run: Callable[[np.random.Generator], Any], name: str, *, seed: int = 1234,
+                  must_vary: bool = True) -> Any:
+    """Check that ``run(rng)`` draws its randomness from ``rng`` only; returns its first result.
+
+    ``run`` calls the student's function (through :func:`call`, which also rejects any draw
+    from the global random state) with the generator it is given. The same seed must give the
+    same result; with ``must_vary``, another seed must give another result (an ``rng`` that is
+    ignored, or a generator of the function's own, fails).
+    """
+    __tracebackhide__ = True
+    first = run(np.random.default_rng(seed))
+    again = run(np.random.default_rng(seed))
+    if diagnosis.fingerprint(first) != diagnosis.fingerprint(again):
+        fail(f"{name}: the same seed gave two different results: draw every random number from "
+             "the `rng` argument (not np.random.*, not a new default_rng())")
+    if must_vary:
+        other = run(np.random.default_rng(seed + 1))
+        if diagnosis.fingerprint(first) == diagnosis.fingerprint(other):
+            fail(f"{name}: two different seeds gave the same result: is the `rng` argument ignored "
+                 "(a generator of your own, or a fixed seed)?")
+    return first

@@ -16,9 +16,11 @@ from helpers.testing import (
     assert_dtype,
     assert_equal_int,
     assert_scalar,
+    assert_seeded,
     assert_shape,
     assert_that,
     call,
+    call_updating,
     describe_call,
     implemented,
 )
@@ -187,8 +189,11 @@ def test_assert_dtype():
 @settings(max_examples=40, deadline=None)
 @given(finite)
 def test_assert_scalar_accepts_python_numpy_and_0d_numbers(value):
-    for form in (value, np.float64(value), np.float32(value), np.array(value)):
+    for form in (value, np.float64(value), np.array(value)):
         assert_scalar(form, value, rtol=1e-6, atol=1e-6)
+    assert_scalar(np.float32(value), value, rtol=1e-6, atol=1e-6, check_dtype=False)
+    with fails("expected float64 values, got dtype float32"):
+        assert_scalar(np.float32(value), value)
     assert_scalar(value)
 
 
@@ -310,3 +315,118 @@ def test_assert_that_and_describe_call():
     assert label == "fit_ridge(<float64 (5, 3)>, <int32 (5,)>, lam=0.1)"
     assert describe_call("f", np.float64(2.0), fn=np.mean) == "f(np.float64(2.0), fn=mean)"
     assert describe_call("f", "x" * 100).endswith("...)")
+
+
+# --------------------------------------------------------------------------- what call() rejects
+
+
+def test_call_rejects_a_function_that_changes_its_arguments_in_place():
+    def centre(x):
+        x -= x.mean()
+        return x
+
+    def relu_backward(dout, x):
+        dout[x <= 0] = 0
+        return dout
+
+    def scale_all(weights):
+        weights["W"] *= 2
+        return weights["W"]
+
+    with fails(r"^centre changed its argument `x` in place"):
+        call(centre, np.arange(3.0))
+    with fails(r"^relu_backward changed its argument `dout` in place"):
+        call(relu_backward, np.ones(3), np.array([-1.0, 0.0, 1.0]))
+    with fails(r"changed its argument `weights`\['W'\] in place"):
+        call(scale_all, {"W": np.ones(2)})
+    x = np.arange(3.0)
+    assert_close(call(lambda x: x - x.mean(), x), [-1.0, 0.0, 1.0])
+    assert_close(x, [0.0, 1.0, 2.0])
+
+
+def test_call_updating_allows_only_the_named_arguments_to_change():
+    def step(params, grads, lr):
+        for k, w in params.items():
+            w -= lr * grads[k]
+
+    def sloppy_step(params, grads, lr):
+        for k, w in params.items():
+            grads[k] *= lr
+            w -= grads[k]
+
+    params = {"w": np.ones(2)}
+    call_updating(step, "params", params, {"w": np.ones(2)}, 0.5)
+    assert_close(params["w"], [0.5, 0.5])
+    with fails(r"^sloppy_step changed its argument `grads`\['w'\] in place"):
+        call_updating(sloppy_step, ("params",), {"w": np.ones(2)}, {"w": np.ones(2)}, 0.5)
+
+
+def test_call_rejects_draws_from_the_global_random_state():
+    import random
+
+    def noisy(x, rng):
+        return x + np.random.normal(size=x.shape)
+
+    def python_random(x, rng):
+        return x + random.random()
+
+    for fn in (noisy, python_random):
+        with fails(rf"^{fn.__name__} drew random numbers from the global generator"):
+            call(fn, np.zeros(2), np.random.default_rng(0))
+    assert call(lambda x, rng: x + rng.normal(), 1.0, np.random.default_rng(0)) != 1.0
+
+
+def test_assert_seeded_needs_the_given_rng_and_only_it():
+    def good(x, rng):
+        return x * (rng.random(x.shape) > 0.5)
+
+    def own_generator(x, rng):
+        return x * (np.random.default_rng().random(x.shape) > 0.5)
+
+    def fixed_seed(x, rng):
+        return x * (np.random.default_rng(0).random(x.shape) > 0.5)
+
+    x = np.ones(50)
+    out = assert_seeded(lambda rng: call(good, x, rng), "good")
+    assert out.shape == (50,)
+    with fails(r"^own_generator: the same seed gave two different results"):
+        assert_seeded(lambda rng: call(own_generator, x, rng), "own_generator")
+    with fails(r"^fixed_seed: two different seeds gave the same result"):
+        assert_seeded(lambda rng: call(fixed_seed, x, rng), "fixed_seed")
+    assert_seeded(lambda rng: call(fixed_seed, x, rng), "fixed_seed", must_vary=False)
+
+
+def test_assert_close_names_a_float32_result_where_float64_is_expected():
+    with fails(r"^out: expected float64 values, got dtype float32"):
+        assert_close(np.ones(3, dtype=np.float32), np.ones(3), name="out")
+    assert_close(np.ones(3, dtype=np.float32), np.ones(3), check_dtype=False)
+    assert_close(np.ones(3, dtype=np.float32), np.ones(3, dtype=np.float32))
+    assert_close([1, 2], [1.0, 2.0])  # integers and lists are fine
+
+
+def test_messages_show_enough_digits_to_see_the_difference():
+    with fails(r"expected 24\.43031, got 24\.43032 "):
+        assert_close(24.43032, 24.43031, rtol=1e-9)
+    with fails(r"expected 1\.0000000001, got 1\.0000000002 "):
+        assert_close(np.array([1.0000000002]), [1.0000000001], rtol=1e-12, atol=0)
+
+
+def test_failures_name_a_known_mistake_from_the_record(monkeypatch):
+    import helpers.diagnosis as diagnosis
+    import helpers.testing as testing
+
+    def double(x):
+        return 2 * x
+
+    testing.reset_record()
+    call(double, np.ones(2))
+    (name, print_), = testing._RECORD
+    assert name == "double"
+    table = {"test_double": {"calls": [name], "reference": ["ref"],
+                             "mistakes": [{"why": "doubles instead of halving", "seen": 1, "differs": {"0": print_}}]}}
+    monkeypatch.setattr(diagnosis, "tables", lambda: (table,))
+    with fails(r"^halve\(x\): wrong\nYour results match a known mistake: doubles instead of halving\.$"):
+        assert_that(False, "halve(x): wrong")
+    testing.reset_record()
+    with fails(r"^halve\(x\): wrong$"):
+        assert_that(False, "halve(x): wrong")
