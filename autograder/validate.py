@@ -30,6 +30,7 @@ REGION = re.compile(
 )
 QUESTION = re.compile(r"\?|\banswer\b|\bexplain\b", re.IGNORECASE)
 MUTANTS_PER_FUNCTION = 3
+NAMED = re.compile(r"match a known mistake: (?P<why>.*)\.(?: \(line \d+\))?\Z", re.DOTALL)
 Notes = Callable[[str], None]
 
 
@@ -73,14 +74,15 @@ def hidden_questions(released: NotebookNode, source: NotebookNode) -> list[str]:
         if not (role(cell) == "answer" or is_concept_check(cell, source)):
             continue
         before = released.cells[index - 1] if index else None
-        if before is None or before.cell_type != "markdown" or role(before) or not QUESTION.search(before.source):
+        if before is None or before.cell_type != "markdown" or role(before) or not QUESTION.search(before.source[-400:]):
             found.append(f"{cell.id}: a student sees this answer cell without its question (put the "
                          "question in a markdown cell of its own just before it)")
     return found
 
 
-def check_chapter(chapter: Chapter, *, with_mutants: bool = True, notes: Notes = lambda _: None) -> Iterator[str]:
-    """Yield one message per problem found in a chapter."""
+def check_chapter(chapter: Chapter, *, with_mutants: bool = True, notes: Notes = lambda _: None,
+                  verbose: bool = False) -> Iterator[str]:
+    """Yield one message per problem found in a chapter (``verbose``: a note per mutant too)."""
     try:
         source = read_source(chapter.source)
     except AuthoringError as err:
@@ -107,7 +109,7 @@ def check_chapter(chapter: Chapter, *, with_mutants: bool = True, notes: Notes =
     wrong = mutants.load_mutants(chapter.mutants) if chapter.mutants.exists() else []
     yield from _graded_by_nbgrader(chapter, source, wrong[0] if wrong else None)
     if with_mutants:
-        yield from _check_mutants(chapter, source, wrong, notes)
+        yield from _check_mutants(chapter, source, wrong, notes, verbose)
 
 
 def _graded_by_nbgrader(chapter: Chapter, source: NotebookNode, mistake: mutants.Mutant | None) -> Iterator[str]:
@@ -141,7 +143,8 @@ def _graded_by_nbgrader(chapter: Chapter, source: NotebookNode, mistake: mutants
                    f"{points[mistake.fails]:g} points, but scores {one.score:g} of {full:g}")
 
 
-def _check_mutants(chapter: Chapter, source: NotebookNode, wrong: list[mutants.Mutant], notes: Notes) -> Iterator[str]:
+def _check_mutants(chapter: Chapter, source: NotebookNode, wrong: list[mutants.Mutant], notes: Notes,
+                   verbose: bool) -> Iterator[str]:
     text = chapter.mutants.read_text() if chapter.mutants.exists() else ""
     if "Mutant(" in text or "editor(" not in text:
         yield (f"{chapter.mutants.name}: write every mutant as an edit of the solution "
@@ -176,25 +179,42 @@ def _check_mutants(chapter: Chapter, source: NotebookNode, wrong: list[mutants.M
     current = chapter.diagnoses.exists() and release.diagnosis_is_current(chapter)
     if current and json.loads(chapter.diagnoses.read_text())["cells"] != table:
         yield f"{chapter.diagnoses.relative_to(chapter.root)} differs from what the mutants give: run `./course build {chapter.id}`"
-    named = sum(diagnosed(outcome, table) == [outcome.mutant.why] for outcome in result.outcomes)
+    # With the committed table current, the mutants' own failure messages (the text a student
+    # would read) say whether the mistake was named; otherwise the records are looked up.
+    named = 0
+    for outcome in result.outcomes:
+        if current:
+            said = NAMED.search(outcome.message)
+            told = [said["why"]] if said else []
+        else:
+            told = diagnosed(outcome.record, table.get(outcome.mutant.fails))
+        named += told == [outcome.mutant.why]
+        if verbose:
+            how = ("survives" if outcome.passed else "caught by a check" if outcome.caught_by_a_check
+                   else f"only raised {outcome.error}")
+            said = "named" if told == [outcome.mutant.why] else f"told {told}" if told else "not named"
+            notes(f"  {outcome.mutant.cell} [{outcome.mutant.kind}] {outcome.mutant.why}: {how}, {said}")
     if wrong:
         notes(f"feedback names the mistake of {named} of {len(wrong)} mutants ({named / len(wrong):.0%})")
+    wrongly = [cell for cell, record in result.reference.items() if diagnosed(record, table.get(cell))]
+    notes(f"reference results given a diagnosis: {len(wrongly)} of {len(result.reference)} tests cells")
+    if wrongly:
+        yield f"the reference's own results match a known mistake in {', '.join(wrongly)}"
 
 
-def diagnosed(outcome: mutants.Outcome, table: dict) -> list[str]:
-    """The known mistakes a student whose results are this mutant's would be told about."""
+def diagnosed(record, entry: dict | None) -> list[str]:
+    """The known mistakes a student whose calls left ``record`` would be told about."""
     from helpers.diagnosis import matches
 
-    entry = table.get(outcome.mutant.fails)
-    return matches(outcome.record, entry) if entry else []
+    return matches(record, entry) if entry else []
 
 
 def validate(course: Course, chapters: tuple[Chapter, ...], *, with_mutants: bool = True,
-             report: Notes = print) -> dict[str, list[str]]:
+             report: Notes = print, verbose: bool = False) -> dict[str, list[str]]:
     """Problems per chapter id (empty lists when all is well); notes go to ``report``."""
     problems: dict[str, list[str]] = {}
     for chapter in chapters:
         report(f"validating {chapter.id} ...")
-        problems[chapter.id] = list(check_chapter(chapter, with_mutants=with_mutants,
+        problems[chapter.id] = list(check_chapter(chapter, with_mutants=with_mutants, verbose=verbose,
                                                   notes=lambda line: report(f"  {line}")))
     return problems
