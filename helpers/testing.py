@@ -492,7 +492,9 @@ def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs:
         result = fn(*args, **kwargs)
     changed = [(arg, where) for arg, where, array, copy in watched if not _same(array, copy)]
     drew = _global_random_state() != before
-    shown = (result, *(bound[a] for a in updated if a in bound), changed, drew)
+    # a draw from the global generator makes the result unrepeatable: the draw itself is the print
+    shown = ("drew from the global generator", changed) if drew else (
+        result, *(bound[a] for a in updated if a in bound), changed)
     _RECORD.append((name, diagnosis.fingerprint(shown)))
     for arg, where in changed:
         fail(f"{name} changed its argument `{arg}`{where} in place: leave the inputs as they were "
