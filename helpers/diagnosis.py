@@ -65,9 +65,9 @@ def _feed(h: Any, value: Any, depth: int) -> None:
         h.update(f"l{len(value)}".encode())
         for item in value:
             _feed(h, item, depth - 1)
-    elif hasattr(value, "__dict__") and not callable(value):
-        h.update(type(value).__name__.encode())
-        _feed(h, {k: v for k, v in vars(value).items() if not k.startswith("__")}, depth - 1)
+    elif hasattr(value, "__dict__") and not callable(value):  # public attributes: private ones
+        h.update(type(value).__name__.encode())        # are the student's own business
+        _feed(h, {k: v for k, v in vars(value).items() if not k.startswith("_")}, depth - 1)
     else:
         h.update(type(value).__name__.encode())
 

@@ -476,6 +476,14 @@ def _global_random_state() -> tuple[Any, ...]:
     return state[0], state[1].tobytes(), state[2], state[3], state[4], random.getstate()
 
 
+def _observable(name: str, result: Any) -> Any:
+    """What a result shows of a student's solution: a layer's ``forward -> (out, cache)`` shows
+    ``out`` (the cache is the student's own business; its backward's results show the rest)."""
+    if name.endswith("forward") and isinstance(result, tuple) and len(result) == 2:
+        return result[0]
+    return result
+
+
 def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs: dict) -> T:
     __tracebackhide__ = True
     if not callable(fn):
@@ -488,13 +496,17 @@ def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs:
     watched = [(arg, where, array, array.copy()) for arg, value in bound.items() if arg not in updated
                for where, array in _arrays_in(value)]
     before = _global_random_state()
-    with implemented(getattr(fn, "__name__", name)):
-        result = fn(*args, **kwargs)
+    try:
+        with implemented(getattr(fn, "__name__", name)):
+            result = fn(*args, **kwargs)
+    except Exception as err:  # raising where the reference does not (or vice versa) is a result too
+        _RECORD.append((name, diagnosis.fingerprint(("raised", type(err).__name__))))
+        raise
     changed = [(arg, where) for arg, where, array, copy in watched if not _same(array, copy)]
     drew = _global_random_state() != before
     # a draw from the global generator makes the result unrepeatable: the draw itself is the print
     shown = ("drew from the global generator", changed) if drew else (
-        result, *(bound[a] for a in updated if a in bound), changed)
+        _observable(name, result), *(bound[a] for a in updated if a in bound), changed)
     _RECORD.append((name, diagnosis.fingerprint(shown)))
     for arg, where in changed:
         fail(f"{name} changed its argument `{arg}`{where} in place: leave the inputs as they were "

@@ -430,3 +430,25 @@ def test_failures_name_a_known_mistake_from_the_record(monkeypatch):
     testing.reset_record()
     with fails(r"^halve\(x\): wrong$"):
         assert_that(False, "halve(x): wrong")
+
+
+def test_the_record_keeps_what_a_result_shows_not_how_it_is_stored():
+    import helpers.testing as testing
+
+    def relu_forward(x):
+        return np.maximum(x, 0), (x,)
+
+    def relu_forward_own_cache(x):
+        return np.maximum(x, 0), {"mask": x > 0}
+
+    def strict(x):
+        raise ValueError("no")
+
+    testing.reset_record()
+    x = np.array([-1.0, 2.0])
+    call(relu_forward, x)
+    call(relu_forward_own_cache, x)
+    with pytest.raises(ValueError):
+        call(strict, x)
+    (_, a), (_, b), (_, c) = testing._RECORD
+    assert a == b != c  # the same output whatever the cache; raising is a result of its own
