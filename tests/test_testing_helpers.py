@@ -438,7 +438,7 @@ def test_the_record_keeps_what_a_result_shows_not_how_it_is_stored():
     def relu_forward(x):
         return np.maximum(x, 0), (x,)
 
-    def relu_forward_own_cache(x):
+    def own_cache_relu_forward(x):
         return np.maximum(x, 0), {"mask": x > 0}
 
     def strict(x):
@@ -447,7 +447,7 @@ def test_the_record_keeps_what_a_result_shows_not_how_it_is_stored():
     testing.reset_record()
     x = np.array([-1.0, 2.0])
     call(relu_forward, x)
-    call(relu_forward_own_cache, x)
+    call(own_cache_relu_forward, x)
     with pytest.raises(ValueError):
         call(strict, x)
     (_, a), (_, b), (_, c) = testing._RECORD
