@@ -18,9 +18,10 @@ def minibatches(X, y, batch_size, rng=None, drop_last=False):
         drop_last: if True, leave out a last batch that has fewer than B examples.
 
     Returns:
-        A list of (X_batch, y_batch) pairs (or a generator yielding them): pair k holds the
-        examples order[k*B : (k+1)*B]. When B does not divide n the last pair has n % B
-        examples, unless drop_last. The caller's X and y are not modified.
+        A list (not a generator) of (X_batch, y_batch) pairs: pair k holds the examples
+        order[k*B : (k+1)*B]. When B does not divide n the last pair has n % B examples,
+        unless drop_last; there is never an empty batch. The caller's X and y are not
+        modified, and all randomness comes from rng.
     """
     n = len(X)
     order = np.arange(n) if rng is None else rng.permutation(n)
@@ -275,6 +276,27 @@ def warmup_lr(t, lr0, warmup_steps):
     """
     return float(lr0 * min(1.0, (t + 1) / warmup_steps))
 
+def ema_update(avg, params, decay):
+    """One step of an exponential moving average of the parameters, in place.
+
+    For every name:  avg[name] <- decay * avg[name] + (1 - decay) * params[name]
+
+    Args:
+        avg: dict name -> float64 array, the running average; its arrays are updated IN PLACE
+            (the dict keeps the very same arrays). Start it as a copy of the parameters:
+            {name: w.copy() for name, w in params.items()}.
+        params: dict with the same names, float64 arrays of the same shapes (the current
+            weights). Not modified.
+        decay: float in [0, 1], the weight beta of the old average: 0 copies params, 1 keeps
+            avg unchanged.
+
+    Returns:
+        None.
+    """
+    for name, a in avg.items():
+        a *= decay
+        a += (1.0 - decay) * params[name]
+
 def xavier_init(n_in, n_out, rng, distribution="uniform"):
     """Xavier/Glorot initialization of a weight matrix.
 
@@ -327,21 +349,27 @@ def batchnorm_forward(x, gamma, beta, state, train=True):
     """Batch normalization over the batch axis.
 
     Args:
-        x: float64 array of shape (N, D); N >= 2 when train is True.
-        gamma, beta: float64 arrays of shape (D,).
+        x: float64 array of shape (N, D); N >= 2 when train is True. Not modified.
+        gamma, beta: float64 arrays of shape (D,). Not modified.
         state: dict from init_batchnorm_state: "running_mean", "running_var" (shape (D,)),
-            "momentum" and "eps" (floats).
+            "momentum" m and "eps" (floats).
         train: True: normalise with the batch mean and biased variance, and update
-            state["running_mean"] and state["running_var"] (with the unbiased variance);
+            state["running_mean"] <- (1 - m) * running_mean + m * batch mean and
+            state["running_var"] <- (1 - m) * running_var + m * unbiased batch variance;
             False: normalise with the running statistics and leave state unchanged.
 
     Returns:
         out: float64 array of shape (N, D).
         cache: whatever batchnorm_backward needs.
+
+    Raises:
+        ValueError: if train is True and N < 2 (no batch variance; PyTorch raises too).
     """
     eps = state["eps"]
     if train:
         n = x.shape[0]
+        if n < 2:
+            raise ValueError(f"batch norm in training mode needs at least 2 examples per batch, got {n}")
         mean = x.mean(axis=0)
         var = x.var(axis=0)
         m = state["momentum"]

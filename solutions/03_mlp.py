@@ -26,10 +26,13 @@
 # | 1 | `affine_forward`, `affine_backward` | the fully connected layer $XW + b$ |
 # | 2 | `relu_*`, `sigmoid_*`, `tanh_*`, `leaky_relu_*`, `elu_*`, `prelu_*`, `maxout_*` | activation functions and their derivatives |
 # | 3 | `mse_loss`, `l1_loss`, `bce_with_logits_loss` | regression losses and binary cross-entropy |
-# | 4 | `softmax_*`, `log_softmax_*`, `softmax_cross_entropy_loss`, `multiclass_hinge_loss` | multiclass outputs and losses, numerically stable |
+# | 4 | `softmax_*`, `log_softmax_*`, `softmax_cross_entropy_loss`, `multiclass_hinge_loss` | multiclass outputs and losses, numerically stable; two-class softmax = sigmoid |
 # | 5 | `mlp_forward`, `mlp_backward` | an MLP of any depth |
+# | 6 | `permute_hidden_units` | symmetries of parameter space: many weights, one function |
 #
-# On the way: the **XOR problem** (a linear model cannot, a small MLP can), an **activation
+# On the way: the **XOR problem** (a linear model cannot, a small MLP can), **universal
+# approximation and what depth buys** (a function that a deep network with 2 units per layer
+# computes exactly, while one hidden layer needs exponentially many units), an **activation
 # explorer** (function, derivative, and how gradients shrink through many layers), a **2-D
 # decision-boundary playground** in which you train MLPs live, and an MLP on 8×8 handwritten
 # digits that gets at least 97 % of the test digits right.
@@ -37,14 +40,16 @@
 # **You need**: chapter 02 (computation graphs, the chain rule, gradient checking), numpy
 # broadcasting and `@`, and the logistic sigmoid.
 #
-# **Time**: about 3–4 hours.
+# **Time**: about 4 hours.
 #
 # **How this notebook is graded.** Write your code where it says `# YOUR CODE HERE` (delete
 # the `raise NotImplementedError()` line). Each exercise is followed by a test cell: run it —
-# if it finishes silently, the visible checks pass; a failure tells you what is wrong. The
-# grader runs more (hidden) checks: against PyTorch on random shapes, with a batch of one
-# sample, and with extreme inputs such as logits of ±1000. Make your code correct in general,
-# not just for the visible examples, and do not rename the functions or change their
+# if it finishes silently, the visible checks pass; a failure tells you what is wrong (and,
+# when your results match a mistake students often make, which one). The grader runs more
+# (hidden) checks: against PyTorch on random and non-square shapes, with a batch of one
+# sample, at ties and kinks, with extreme inputs such as logits of ±1000, and whether your
+# functions leave their input arrays unchanged and return float64. Make your code correct in
+# general, not just for the visible examples, and do not rename the functions or change their
 # arguments.
 
 # %%
@@ -57,9 +62,10 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from helpers.explorers.mlp import activation_explorer, decision_boundary_playground
-from helpers.gradcheck import assert_gradient_close
+from helpers.gradcheck import numerical_gradient, numerical_gradient_array
 from helpers.testing import (
     assert_answer,
+    assert_choice,
     assert_close,
     assert_scalar,
     assert_shape,
@@ -183,55 +189,54 @@ assert_shape(_dW, (3, 2), name="affine_backward: dW")
 assert_shape(_db, (2,), name="affine_backward: db (one entry per output unit)")
 assert_close(_dx, [[1.0, 0.0, 1.0], [2.0, -1.0, 3.0]], name="affine_backward: dx")
 assert_close(_dW, [[1.0, 0.0], [0.0, 1.0], [5.0, -1.0]], name="affine_backward: dW")
-assert_close(_db, [3.0, -1.0], name="affine_backward: db")
+assert_close(_db, [3.0, -1.0], name="affine_backward: db (a sum over the batch)")
 
-# Numerical gradient check of dx, dW and db on random data.
+# Numerical gradients (central differences of your forward pass) on random data.
 _rng = np.random.default_rng(0)
 _x, _W, _b = _rng.normal(size=(4, 5)), _rng.normal(size=(5, 3)), _rng.normal(size=3)
 _dout = _rng.normal(size=(4, 3))
-_dx, _dW, _db = affine_backward(_dout, affine_forward(_x, _W, _b)[1])
-assert_gradient_close(lambda x: affine_forward(x, _W, _b)[0], _x, _dx, dout=_dout, name="x")
-assert_gradient_close(lambda W: affine_forward(_x, W, _b)[0], _W, _dW, dout=_dout, name="W")
-assert_gradient_close(lambda b: affine_forward(_x, _W, b)[0], _b, _db, dout=_dout, name="b")
+_expected = [numerical_gradient_array(lambda x: affine_forward(x, _W, _b)[0], _x.copy(), _dout),
+             numerical_gradient_array(lambda W: affine_forward(_x, W, _b)[0], _W.copy(), _dout),
+             numerical_gradient_array(lambda b: affine_forward(_x, _W, b)[0], _b.copy(), _dout)]
+_out, _cache = unpack(call(affine_forward, _x, _W, _b), 2, "affine_forward")
+_grads = unpack(call(affine_backward, _dout, _cache), 3, "affine_backward")
+for _g, _e, _what in zip(_grads, _expected, ["dx", "dW", "db"], strict=True):
+    assert_close(_g, _e, rtol=1e-6, atol=1e-8, name=f"affine_backward on x (4, 5), W (5, 3): {_what} "
+                 "against the numerical gradient")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
+
+def _torch_affine(x, W, b, dout):
+    """Output and gradients (dx, dW, db) of x @ W + b by PyTorch's autograd."""
+    ts = [_torch.tensor(a, requires_grad=True) for a in (x, W, b)]
+    out = ts[0] @ ts[1] + ts[2]
+    out.backward(_torch.tensor(dout))
+    return out.detach().numpy(), [t.grad.numpy() for t in ts]
+
+
 _rng = np.random.default_rng(301)
 for _N, _D, _M in [(1, 1, 1), (1, 7, 3), (5, 1, 4), (6, 4, 1), (8, 5, 3), (32, 20, 10), (3, 9, 9)]:
-    _x = _rng.normal(size=(_N, _D)) * 3
-    _W = _rng.normal(size=(_D, _M))
-    _b = _rng.normal(size=_M)
-    _dout = _rng.normal(size=(_N, _M))
-    _x0, _W0, _b0 = _x.copy(), _W.copy(), _b.copy()
-    _label = f"affine layer with x ({_N}, {_D}), W ({_D}, {_M}), b ({_M},)"
-    _out, _cache = unpack(call(affine_forward, _x, _W, _b), 2, "affine_forward")
-    _grads = unpack(call(affine_backward, _dout, _cache), 3, "affine_backward")
-    _ts = [_torch.tensor(a, requires_grad=True) for a in (_x, _W, _b)]
-    _ref = _ts[0] @ _ts[1] + _ts[2]
-    _ref.backward(_torch.tensor(_dout))
-    assert_close(_out, _ref.detach().numpy(), rtol=1e-10, atol=1e-12, name=f"{_label}: out")
-    for _g, _t, _what in zip(_grads, _ts, ["dx", "dW", "db"], strict=True):
-        assert_close(_g, _t.grad.numpy(), rtol=1e-10, atol=1e-12, name=f"{_label}: {_what}")
-    for _a, _a0, _what in [(_x, _x0, "x"), (_W, _W0, "W"), (_b, _b0, "b")]:
-        assert_close(_a, _a0, rtol=0, atol=0, name=f"{_label}: {_what} after the calls (do not modify inputs)")
+    for _scale in [1.0, 1e6]:
+        _x = _rng.normal(size=(_N, _D)) * 3 * _scale
+        _W = _rng.normal(size=(_D, _M))
+        _b = _rng.normal(size=_M) * _scale
+        _dout = _rng.normal(size=(_N, _M))
+        _label = f"affine layer with x ({_N}, {_D}) of size ~{_scale:g}, W ({_D}, {_M}), b ({_M},)"
+        _ref_out, _ref_grads = _torch_affine(_x, _W, _b, _dout)
+        _out, _cache = unpack(call(affine_forward, _x, _W, _b), 2, "affine_forward")
+        assert_close(_out, _ref_out, rtol=1e-10, atol=1e-12 * _scale, name=f"{_label}: out")
+        _grads = unpack(call(affine_backward, _dout, _cache), 3, "affine_backward")
+        for _g, _e, _what in zip(_grads, _ref_grads, ["dx", "dW", "db"], strict=True):
+            assert_close(_g, _e, rtol=1e-10, atol=1e-12 * _scale, name=f"{_label}: {_what}")
 
-# Large values: nothing special may happen (no normalisation, no clipping).
-_x = _rng.normal(size=(3, 4)) * 1e6
-_W = _rng.normal(size=(4, 2)) * 1e3
-_b = np.array([1e9, -1e9])
-_out, _cache = affine_forward(_x, _W, _b)
-assert_close(_out, _x @ _W + _b, rtol=1e-10, name="affine_forward with inputs of size 1e6")
-_dout = np.ones((3, 2)) * 1e4
-_dx, _dW, _db = affine_backward(_dout, _cache)
-assert_close(_dW, _x.T @ _dout, rtol=1e-10, name="affine_backward dW with inputs of size 1e6")
-assert_close(_db, [3e4, 3e4], rtol=1e-12, name="affine_backward db with dout of 1e4")
-# The backward pass must work from the cache alone (other arrays may have been reused).
+# The backward pass must work from the cache alone (not from variables of the notebook).
 _x, _W, _b = _rng.normal(size=(2, 3)), _rng.normal(size=(3, 4)), _rng.normal(size=4)
-_expected_dW = _x.T @ np.ones((2, 4))
-_out, _cache = affine_forward(_x.copy(), _W.copy(), _b.copy())
+_expected = _x.T @ np.ones((2, 4))
+_out, _cache = unpack(call(affine_forward, _x.copy(), _W.copy(), _b.copy()), 2, "affine_forward")
 _x[:] = 0.0
-assert_close(affine_backward(np.ones((2, 4)), _cache)[1], _expected_dW, rtol=1e-12,
-             name="affine_backward dW computed from the cache")
+_dx, _dW, _db = unpack(call(affine_backward, np.ones((2, 4)), _cache), 3, "affine_backward")
+assert_close(_dW, _expected, rtol=1e-12, name="affine_backward: dW computed from the cache")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -288,34 +293,33 @@ _x = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
 _out, _cache = unpack(call(relu_forward, _x), 2, "relu_forward")
 assert_close(_out, [[0.0, 0.0, 0.0, 0.5, 3.0]], name="relu_forward([[-2, -0.5, 0, 0.5, 3]])")
 _dx = call(relu_backward, np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]), _cache)
+assert_shape(_dx, (1, 5), name="relu_backward(dout (1, 5)): dx")
+assert_close(_dx[0, 2], 0.0, name="relu_backward at x = 0: the derivative at exactly 0 is 0 (x > 0, not x >= 0)")
 assert_close(_dx, [[0.0, 0.0, 0.0, 4.0, 5.0]],
              name="relu_backward(dout=[[1, 2, 3, 4, 5]]) at x = [[-2, -0.5, 0, 0.5, 3]]")
-assert_close(_x, [[-2.0, -0.5, 0.0, 0.5, 3.0]], name="x after relu_forward (do not modify x)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
 _rng = np.random.default_rng(302)
-for _shape in [(1, 1), (1, 6), (7, 3), (16, 32), (4, 3, 5)]:
+for _shape in [(1, 1), (1, 6), (7, 3), (3, 8), (16, 32), (4, 3, 5)]:
     _x = _rng.normal(size=_shape) * 2
-    _x.flat[:: 3] = 0.0  # exact zeros: the boundary of the ReLU
+    _x.flat[:: 3] = 0.0  # exact zeros: the kink of the ReLU
     if _x.size > 1:
         _x.flat[1] = 1e300
     _dout = _rng.normal(size=_shape)
-    _x0 = _x.copy()
-    _out, _cache = unpack(call(relu_forward, _x), 2, "relu_forward")
-    _dx = call(relu_backward, _dout, _cache)
     _xt = _torch.tensor(_x, requires_grad=True)
     _ref = _torch.relu(_xt)
     _ref.backward(_torch.tensor(_dout))
+    _out, _cache = unpack(call(relu_forward, _x), 2, "relu_forward")
     assert_close(_out, _ref.detach().numpy(), rtol=0, atol=0, name=f"relu_forward on shape {_shape}")
+    _dx = call(relu_backward, _dout, _cache)
     assert_close(_dx, _xt.grad.numpy(), rtol=0, atol=0,
                  name=f"relu_backward on shape {_shape} (x contains exact zeros: derivative 0 there)")
-    assert_close(_x, _x0, rtol=0, atol=0, name="x after relu_forward (do not modify x in place)")
 # Extreme values.
 _x = np.array([[-1e308, -1e-300, 0.0, 1e-300, 1e308]])
-_out, _cache = relu_forward(_x)
+_out, _cache = unpack(call(relu_forward, _x), 2, "relu_forward")
 assert_close(_out, [[0.0, 0.0, 0.0, 1e-300, 1e308]], rtol=0, atol=0, name="relu_forward on extreme values")
-assert_close(relu_backward(np.full((1, 5), 2.0), _cache), [[0.0, 0.0, 0.0, 2.0, 2.0]], rtol=0, atol=0,
+assert_close(call(relu_backward, np.full((1, 5), 2.0), _cache), [[0.0, 0.0, 0.0, 2.0, 2.0]], rtol=0, atol=0,
              name="relu_backward on extreme values")
 ### END HIDDEN TESTS
 
@@ -404,57 +408,58 @@ _out, _cache = unpack(call(sigmoid_forward, _x), 2, "sigmoid_forward")
 assert_close(_out, [[0.0, 0.2689414213699951, 0.5, 0.8807970779778823, 1.0]],
              name="sigmoid_forward([[-1000, -1, 0, 2, 1000]])")
 _dx = call(sigmoid_backward, np.full((1, 5), 2.0), _cache)
-assert_close(_dx, 2.0 * _out * (1.0 - _out), name="sigmoid_backward(dout = 2)")
+assert_close(_dx, [[0.0, 2 * 0.19661193324148185, 0.5, 2 * 0.10499358540350662, 0.0]],
+             name="sigmoid_backward(dout = 2) at x = [[-1000, -1, 0, 2, 1000]]")
 _out, _cache = unpack(call(tanh_forward, _x), 2, "tanh_forward")
-assert_close(_out, np.tanh(_x), name="tanh_forward([[-1000, -1, 0, 2, 1000]])")
+assert_close(_out, [[-1.0, -0.7615941559557649, 0.0, 0.9640275800758169, 1.0]],
+             name="tanh_forward([[-1000, -1, 0, 2, 1000]])")
 _dx = call(tanh_backward, np.full((1, 5), 2.0), _cache)
-assert_close(_dx, [[0.0, 2 * (1 - np.tanh(1.0) ** 2), 2.0, 2 * (1 - np.tanh(2.0) ** 2), 0.0]],
-             name="tanh_backward(dout = 2)")
+assert_close(_dx, [[0.0, 2 * 0.41997434161402614, 2.0, 2 * 0.07065082485316443, 0.0]],
+             name="tanh_backward(dout = 2) at x = [[-1000, -1, 0, 2, 1000]]")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
 _rng = np.random.default_rng(303)
 for _name, _fwd, _bwd, _ref_fn in [("sigmoid", sigmoid_forward, sigmoid_backward, _torch.sigmoid),
                                     ("tanh", tanh_forward, tanh_backward, _torch.tanh)]:
-    for _shape in [(1, 1), (1, 4), (6, 3), (32, 16)]:
+    for _shape in [(1, 1), (1, 4), (6, 3), (3, 7), (32, 16)]:
         for _scale in [1.0, 10.0, 1e3, 1e6]:
             _x = _rng.normal(size=_shape) * _scale
             _dout = _rng.normal(size=_shape)
-            _x0 = _x.copy()
             _label = f"{_name} on shape {_shape}, inputs of size ~{_scale:g}"
-            _out, _cache = unpack(call(_fwd, _x), 2, f"{_name}_forward")
-            _dx = call(_bwd, _dout, _cache)
             _xt = _torch.tensor(_x, requires_grad=True)
             _ref = _ref_fn(_xt)
             _ref.backward(_torch.tensor(_dout))
+            _out, _cache = unpack(call(_fwd, _x), 2, f"{_name}_forward")
             assert_close(_out, _ref.detach().numpy(), rtol=1e-10, atol=1e-300, name=f"{_label}: forward")
+            _dx = call(_bwd, _dout, _cache)
             assert_close(_dx, _xt.grad.numpy(), rtol=1e-8, atol=1e-12, name=f"{_label}: backward")
-            assert_close(_x, _x0, rtol=0, atol=0, name=f"{_label}: x after the calls (do not modify)")
 _x = np.array([[-1e308, -745.0, -40.0, 0.0, 40.0, 745.0, 1e308]])
 for _name, _fwd, _bwd, _ref_fn in [("sigmoid", sigmoid_forward, sigmoid_backward, _torch.sigmoid),
                                     ("tanh", tanh_forward, tanh_backward, _torch.tanh)]:
-    _out, _cache = _fwd(_x)
     _xt = _torch.tensor(_x, requires_grad=True)
     _ref = _ref_fn(_xt)
     _ref.sum().backward()
+    _out, _cache = unpack(call(_fwd, _x), 2, f"{_name}_forward")
     assert_close(_out, _ref.detach().numpy(), rtol=1e-10, atol=1e-300,
                  name=f"{_name}_forward at extreme inputs (finite, no NaN)")
-    assert_close(_bwd(np.ones_like(_x), _cache), _xt.grad.numpy(), rtol=1e-8, atol=1e-12,
+    assert_close(call(_bwd, np.ones_like(_x), _cache), _xt.grad.numpy(), rtol=1e-8, atol=1e-12,
                  name=f"{_name}_backward at extreme inputs (finite, no NaN)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # **Leaky ReLU and ELU.** A ReLU unit whose input is negative for every sample passes no
-# gradient at all and can never recover ("dying ReLU"). Two fixes give the negative side a
-# non-zero slope:
+# gradient to its weights, so gradient descent cannot revive it ("dying ReLU"; only changes in
+# the layers below could). Two fixes give the negative side a non-zero slope:
 #
 # $$\mathrm{LeakyReLU}_\alpha(x) = \begin{cases} x & x > 0\\ \alpha x & x \le 0 \end{cases},
 #   \qquad
 #   \mathrm{ELU}_\alpha(x) = \begin{cases} x & x > 0\\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}.$$
 #
 # Here $\alpha$ is a fixed hyperparameter (typically 0.01 for the leaky ReLU and 1 for the
-# ELU), not something the network learns, so the backward passes return only `dx`. The ELU
-# is smooth for $\alpha = 1$ and saturates at $-\alpha$ for very negative inputs; on the
+# ELU), not something the network learns, so the backward passes return only `dx`. The ELU's
+# derivative is continuous at 0 only for $\alpha = 1$ (it is $\alpha$ from the left and 1
+# from the right); the ELU saturates at $-\alpha$ for very negative inputs, and on the
 # negative side its derivative $\alpha e^{x}$ equals $\mathrm{ELU}(x) + \alpha$.
 #
 # **Boundary convention** (the same for every piecewise activation in this chapter, and
@@ -527,12 +532,12 @@ def elu_backward(dout, cache):
 _x = np.array([[-2.0, 0.0, 3.0]])
 _out, _cache = unpack(call(leaky_relu_forward, _x, 0.1), 2, "leaky_relu_forward")
 assert_close(_out, [[-0.2, 0.0, 3.0]], name="leaky_relu_forward([[-2, 0, 3]], alpha=0.1)")
-assert_close(call(leaky_relu_backward, np.ones((1, 3)), _cache), [[0.1, 0.1, 1.0]],
-             name="leaky_relu_backward(ones) at x = [[-2, 0, 3]], alpha=0.1 (slope alpha at 0)")
+assert_close(call(leaky_relu_backward, np.full((1, 3), 2.0), _cache), [[0.2, 0.2, 2.0]],
+             name="leaky_relu_backward(dout = 2) at x = [[-2, 0, 3]], alpha=0.1 (slope alpha at 0)")
 _out, _cache = unpack(call(elu_forward, _x, 0.5), 2, "elu_forward")
 assert_close(_out, [[0.5 * (np.exp(-2.0) - 1), 0.0, 3.0]], name="elu_forward([[-2, 0, 3]], alpha=0.5)")
-assert_close(call(elu_backward, np.ones((1, 3)), _cache), [[0.5 * np.exp(-2.0), 0.5, 1.0]],
-             name="elu_backward(ones) at x = [[-2, 0, 3]], alpha=0.5")
+assert_close(call(elu_backward, np.full((1, 3), 2.0), _cache), [[np.exp(-2.0), 1.0, 2.0]],
+             name="elu_backward(dout = 2) at x = [[-2, 0, 3]], alpha=0.5 (slope alpha at 0)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
@@ -542,35 +547,34 @@ for _name, _fwd, _bwd, _ref_fn in [
     ("leaky_relu", leaky_relu_forward, leaky_relu_backward, lambda t, a: _F.leaky_relu(t, a)),
     ("elu", elu_forward, elu_backward, lambda t, a: _F.elu(t, a)),
 ]:
-    for _shape in [(1, 1), (1, 5), (7, 3), (20, 8)]:
+    for _shape in [(1, 1), (1, 5), (7, 3), (3, 8), (20, 8)]:
         for _alpha in [0.01, 0.2, 1.0, 1.7]:
             _x = _rng.normal(size=_shape) * 3
             _x.flat[::4] = 0.0  # the kink
             _dout = _rng.normal(size=_shape)
-            _x0 = _x.copy()
             _label = f"{_name} on shape {_shape}, alpha={_alpha}"
-            _out, _cache = unpack(call(_fwd, _x, _alpha), 2, f"{_name}_forward")
-            _dx = call(_bwd, _dout, _cache)
             _xt = _torch.tensor(_x, requires_grad=True)
             _ref = _ref_fn(_xt, _alpha)
             _ref.backward(_torch.tensor(_dout))
+            _out, _cache = unpack(call(_fwd, _x, _alpha), 2, f"{_name}_forward")
             assert_close(_out, _ref.detach().numpy(), rtol=1e-10, atol=1e-14, name=f"{_label}: forward")
+            _dx = call(_bwd, _dout, _cache)
             assert_close(_dx, _xt.grad.numpy(), rtol=1e-10, atol=1e-14,
                          name=f"{_label}: backward (x contains exact zeros: negative branch there)")
-            assert_close(_x, _x0, rtol=0, atol=0, name=f"{_label}: x after the calls (do not modify)")
     # The default alpha.
     _x = np.array([[-3.0, 2.0]])
     _default = 0.01 if _name == "leaky_relu" else 1.0
-    assert_close(_fwd(_x)[0], _ref_fn(_torch.tensor(_x), _default).numpy(), rtol=1e-12,
-                 name=f"{_name}_forward with the default alpha = {_default}")
+    _expected = _ref_fn(_torch.tensor(_x), _default).numpy()
+    _out, _cache = unpack(call(_fwd, _x), 2, f"{_name}_forward")
+    assert_close(_out, _expected, rtol=1e-12, name=f"{_name}_forward with the default alpha = {_default}")
     # Extreme inputs: finite values and gradients.
     _x = np.array([[-1e308, -1000.0, -1e-300, 0.0, 1e-300, 1000.0, 1e308]])
-    _out, _cache = _fwd(_x, 0.5)
     _xt = _torch.tensor(_x, requires_grad=True)
     _ref = _ref_fn(_xt, 0.5)
     _ref.sum().backward()
+    _out, _cache = unpack(call(_fwd, _x, 0.5), 2, f"{_name}_forward")
     assert_close(_out, _ref.detach().numpy(), rtol=1e-12, atol=1e-300, name=f"{_name}_forward at extreme inputs")
-    assert_close(_bwd(np.ones_like(_x), _cache), _xt.grad.numpy(), rtol=1e-12, atol=1e-300,
+    assert_close(call(_bwd, np.ones_like(_x), _cache), _xt.grad.numpy(), rtol=1e-12, atol=1e-300,
                  name=f"{_name}_backward at extreme inputs")
 ### END HIDDEN TESTS
 
@@ -633,39 +637,36 @@ _x = np.array([[-2.0, 1.0], [3.0, -1.0], [-1.0, -4.0]])
 _a = np.array([0.1, 0.5])
 _out, _cache = unpack(call(prelu_forward, _x, _a), 2, "prelu_forward")
 assert_close(_out, [[-0.2, 1.0], [3.0, -0.5], [-0.1, -2.0]], name="prelu_forward(x (3, 2), a = [0.1, 0.5])")
+_dx, _da = unpack(call(prelu_backward, np.full((3, 2), 2.0), _cache), 2, "prelu_backward")
+assert_close(_dx, [[0.2, 2.0], [2.0, 1.0], [0.2, 1.0]], name="prelu_backward(dout = 2): dx")
+assert_shape(_da, (2,), name="prelu_backward(dout = 2): da (one entry per slope: sum over the batch)")
+assert_close(_da, [-6.0, -10.0], name="prelu_backward(dout = 2): da")
+_out, _cache = unpack(call(prelu_forward, _x, np.array([0.5])), 2, "prelu_forward")
 _dx, _da = unpack(call(prelu_backward, np.ones((3, 2)), _cache), 2, "prelu_backward")
-assert_close(_dx, [[0.1, 1.0], [1.0, 0.5], [0.1, 0.5]], name="prelu_backward(ones): dx")
-assert_shape(_da, (2,), name="prelu_backward(ones): da (one entry per slope: sum over the batch)")
-assert_close(_da, [-3.0, -5.0], name="prelu_backward(ones): da")
-_out, _cache = prelu_forward(_x, np.array([0.5]))
-_dx, _da = prelu_backward(np.ones((3, 2)), _cache)
-assert_shape(_da, (1,), name="da for one shared slope a of shape (1,)")
-assert_close(_da, [-8.0], name="da for one shared slope a of shape (1,)")
+assert_shape(_da, (1,), name="prelu_backward: da for one shared slope a of shape (1,)")
+assert_close(_da, [-8.0], name="prelu_backward: da for one shared slope a of shape (1,)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
 
 _rng = np.random.default_rng(305)
-for _N, _D in [(1, 1), (1, 4), (5, 1), (6, 3), (32, 10)]:
+for _N, _D in [(1, 1), (1, 4), (5, 1), (6, 3), (3, 6), (32, 10)]:
     for _shared in [False, True]:
         for _scale in [1.0, 1e4]:
             _x = _rng.normal(size=(_N, _D)) * _scale
             _x.flat[::3] = 0.0
             _a = _rng.uniform(-0.5, 2.0, size=1 if _shared else _D)
             _dout = _rng.normal(size=(_N, _D))
-            _x0, _a0 = _x.copy(), _a.copy()
             _label = f"prelu with x ({_N}, {_D}) of size ~{_scale:g}, a of shape {_a.shape}"
-            _out, _cache = unpack(call(prelu_forward, _x, _a), 2, "prelu_forward")
-            _dx, _da = unpack(call(prelu_backward, _dout, _cache), 2, "prelu_backward")
             _xt, _at = _torch.tensor(_x, requires_grad=True), _torch.tensor(_a, requires_grad=True)
             _ref = _F.prelu(_xt, _at)
             _ref.backward(_torch.tensor(_dout))
+            _out, _cache = unpack(call(prelu_forward, _x, _a), 2, "prelu_forward")
             assert_close(_out, _ref.detach().numpy(), rtol=1e-12, atol=1e-14, name=f"{_label}: out")
+            _dx, _da = unpack(call(prelu_backward, _dout, _cache), 2, "prelu_backward")
             assert_close(_dx, _xt.grad.numpy(), rtol=1e-12, atol=1e-14, name=f"{_label}: dx")
             assert_shape(_da, _a.shape, name=f"{_label}: da (the shape of a)")
             assert_close(_da, _at.grad.numpy(), rtol=1e-9, atol=1e-12, name=f"{_label}: da")
-            assert_close(_x, _x0, rtol=0, atol=0, name=f"{_label}: x after the calls (do not modify)")
-            assert_close(_a, _a0, rtol=0, atol=0, name=f"{_label}: a after the calls (do not modify)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -681,6 +682,12 @@ for _N, _D in [(1, 1), (1, 4), (5, 1), (6, 3), (32, 10)]:
 # Backward: the max passes the gradient to the piece that won (the argmax), and 0 to the
 # others — then each piece is an affine layer. (In numpy, `x @ W` with `W` of shape
 # `(K, D, M)` computes all $K$ products at once, giving shape `(K, N, M)`.)
+#
+# **Ties.** Where two pieces are equal and maximal, the max has a kink and any split of the
+# gradient between them (with weights that add up to 1) is a valid subgradient. **Convention
+# in this course: the whole gradient goes to the first maximal piece** (the smallest $k$),
+# which is the one `np.argmax` returns. (PyTorch's `amax` splits it evenly instead; a mask
+# `z == max` that gives *each* tied piece the full gradient is wrong, as it counts it twice.)
 
 # %% nbgrader="solution" grade_id="maxout"
 def maxout_forward(x, W, b):
@@ -693,7 +700,8 @@ def maxout_forward(x, W, b):
 
     Returns:
         out: float64 array of shape (N, M).
-        cache: whatever maxout_backward needs.
+        cache: whatever maxout_backward needs (for example which piece won each entry: the
+            first maximal one, np.argmax's choice, at a tie).
     """
     ### BEGIN SOLUTION
     z = x @ W + b[:, None, :]
@@ -705,6 +713,9 @@ def maxout_forward(x, W, b):
 
 def maxout_backward(dout, cache):
     """Backward pass of the maxout layer; the gradient goes to the winning piece only.
+
+    At a tie (several pieces equal to the maximum) the whole gradient goes to the first of
+    them, the smallest k, as np.argmax picks it; the other pieces get 0.
 
     Args:
         dout: float64 array of shape (N, M); cache: from maxout_forward.
@@ -733,32 +744,58 @@ assert_shape(_out, (3, 1), name="maxout_forward(x (3, 1), W (2, 1, 1), b (2, 1))
 assert_close(_out, [[2.0], [2.0], [1.0]], name="maxout_forward: out = max(2x, 1 - x)")
 _dx, _dW, _db = unpack(call(maxout_backward, np.array([[1.0], [2.0], [3.0]]), _cache), 3,
                        "maxout_backward")
+assert_shape(_dx, (3, 1), name="maxout_backward: dx")
 assert_close(_dx, [[2.0], [-2.0], [-3.0]], name="maxout_backward: dx")
 assert_shape(_dW, (2, 1, 1), name="maxout_backward: dW")
 assert_close(_dW, [[[1.0]], [[-2.0]]], name="maxout_backward: dW (only the winning piece)")
 assert_shape(_db, (2, 1), name="maxout_backward: db")
 assert_close(_db, [[1.0], [5.0]], name="maxout_backward: db")
+# A tie: at x = 0 the pieces 2x and x are both 0; the gradient goes to the first one (k = 0).
+_out, _cache = unpack(call(maxout_forward, np.array([[0.0], [1.0]]), np.array([[[2.0]], [[1.0]]]),
+                           np.zeros((2, 1))), 2, "maxout_forward")
+_dx, _dW, _db = unpack(call(maxout_backward, np.array([[1.0], [1.0]]), _cache), 3, "maxout_backward")
+assert_close(_db, [[2.0], [0.0]], name="maxout_backward: db where the two pieces tie at x = 0 (the whole "
+             "gradient goes to the first maximal piece)")
+assert_close(_dx, [[2.0], [2.0]], name="maxout_backward: dx where the two pieces tie at x = 0 (only the "
+             "first maximal piece counts)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
 _rng = np.random.default_rng(306)
 for (_N, _D, _M, _K), _scale in zip([(1, 1, 1, 1), (1, 3, 2, 2), (4, 1, 3, 3), (6, 5, 1, 2), (16, 7, 4, 4),
-                                     (3, 4, 4, 5), (5, 3, 2, 3)], [1, 1, 1, 1, 1, 1e6, 1e-6], strict=True):
+                                     (3, 4, 4, 5), (5, 3, 2, 3), (2, 6, 5, 2)], [1, 1, 1, 1, 1, 1e6, 1e-6, 1],
+                                    strict=True):
     _x = _rng.normal(size=(_N, _D)) * 2 * _scale
     _W = _rng.normal(size=(_K, _D, _M))
     _b = _rng.normal(size=(_K, _M))
     _dout = _rng.normal(size=(_N, _M))
     _label = f"maxout with x ({_N}, {_D}) of size ~{_scale:g}, W ({_K}, {_D}, {_M}), b ({_K}, {_M})"
-    _out, _cache = unpack(call(maxout_forward, _x, _W, _b), 2, "maxout_forward")
-    _grads = unpack(call(maxout_backward, _dout, _cache), 3, "maxout_backward")
     _ts = [_torch.tensor(a, requires_grad=True) for a in (_x, _W, _b)]
     _ref = (_ts[0] @ _ts[1] + _ts[2][:, None, :]).amax(dim=0)
     _ref.backward(_torch.tensor(_dout))
+    _out, _cache = unpack(call(maxout_forward, _x, _W, _b), 2, "maxout_forward")
     assert_shape(_out, (_N, _M), name=f"{_label}: out")
     assert_close(_out, _ref.detach().numpy(), rtol=1e-12, atol=1e-12, name=f"{_label}: out")
+    _grads = unpack(call(maxout_backward, _dout, _cache), 3, "maxout_backward")
     for _g, _t, _what in zip(_grads, _ts, ["dx", "dW", "db"], strict=True):
         assert_shape(_g, tuple(_t.shape), name=f"{_label}: {_what}")
         assert_close(_g, _t.grad.numpy(), rtol=1e-10, atol=1e-12, name=f"{_label}: {_what}")
+# Ties between three equal pieces (and two of three): the first maximal piece gets everything.
+_W = np.stack([np.eye(2), np.eye(2), -np.eye(2)])  # (3, 2, 2): pieces x, x, -x
+_b = np.zeros((3, 2))
+_x = np.array([[1.0, -2.0], [0.0, 3.0], [-1.0, 0.0]])
+_dout = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+_win = np.array([[0, 2], [0, 0], [2, 0]])  # the first piece among the maximal ones
+_mask = (np.arange(3)[:, None, None] == _win[None]).astype(float)
+_expected_dW = np.einsum("nd,knm->kdm", _x, _mask * _dout[None])
+_expected_db = (_mask * _dout[None]).sum(axis=1)
+_expected_dx = np.einsum("knm,kdm->nd", _mask * _dout[None], _W)
+_out, _cache = unpack(call(maxout_forward, _x, _W, _b), 2, "maxout_forward")
+assert_close(_out, np.abs(_x), name="maxout_forward with tied pieces x, x, -x")
+_dx, _dW, _db = unpack(call(maxout_backward, _dout, _cache), 3, "maxout_backward")
+assert_close(_db, _expected_db, name="maxout_backward: db with tied pieces x, x, -x (first maximal piece)")
+assert_close(_dW, _expected_dW, name="maxout_backward: dW with tied pieces x, x, -x (first maximal piece)")
+assert_close(_dx, _expected_dx, name="maxout_backward: dx with tied pieces x, x, -x (first maximal piece)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -874,35 +911,37 @@ def l1_loss(pred, y):
 
 
 # %% nbgrader="tests" grade_id="test_regression_losses" points=3
-_pred = np.array([[1.0, 2.0], [3.0, 4.0]])
-_y = np.array([[1.0, 0.0], [4.0, 4.5]])
+# Each loss is checked in two halves: first its value, then its gradient.
+_pred = np.array([[1.0, 2.0, 0.0], [3.0, 4.0, 1.0]])
+_y = np.array([[1.0, 0.0, 0.5], [4.0, 4.5, 1.0]])
 _loss, _d = unpack(call(mse_loss, _pred, _y), 2, "mse_loss")
-assert_scalar(_loss, (0 + 4 + 1 + 0.25) / 4, name="mse_loss on a (2, 2) example (mean over all 4 entries)")
-assert_close(_d, [[0.0, 1.0], [-0.5, -0.25]], name="mse_loss gradient 2 (pred - y) / 4")
+assert_scalar(_loss, (0 + 4 + 0.25 + 1 + 0.25 + 0) / 6,
+              name="mse_loss on a (2, 3) example: the loss value (a mean over all 6 entries)")
+assert_close(_d, [[0.0, 4 / 6, -1 / 6], [-2 / 6, -1 / 6, 0.0]],
+             name="mse_loss on a (2, 3) example: the gradient 2 (pred - y) / 6")
 _loss, _d = unpack(call(l1_loss, _pred, _y), 2, "l1_loss")
-assert_scalar(_loss, (0 + 2 + 1 + 0.5) / 4, name="l1_loss on a (2, 2) example")
-assert_close(_d, [[0.0, 0.25], [-0.25, -0.25]], name="l1_loss gradient sign(pred - y) / 4 (0 where equal)")
+assert_scalar(_loss, (0 + 2 + 0.5 + 1 + 0.5 + 0) / 6,
+              name="l1_loss on a (2, 3) example: the loss value (a mean over all 6 entries)")
+assert_close(_d, [[0.0, 1 / 6, -1 / 6], [-1 / 6, -1 / 6, 0.0]],
+             name="l1_loss on a (2, 3) example: the gradient sign(pred - y) / 6 (0 where pred == y)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
 
 _rng = np.random.default_rng(307)
 for _name, _fn, _ref_fn in [("mse_loss", mse_loss, _F.mse_loss), ("l1_loss", l1_loss, _F.l1_loss)]:
-    for _shape in [(1, 1), (1, 5), (8, 1), (6, 3), (32, 10), (7,)]:
+    for _shape in [(1, 1), (1, 5), (8, 1), (6, 3), (3, 6), (32, 10), (7,)]:
         for _scale in [1.0, 1e3, 1e6]:
             _pred = _rng.normal(size=_shape) * _scale
             _y = _rng.normal(size=_shape) * _scale
             _y.flat[::3] = _pred.flat[::3]  # some exact hits: the kink of L1
-            _p0, _y0 = _pred.copy(), _y.copy()
             _label = f"{_name} on shape {_shape}, values of size ~{_scale:g}"
-            _loss, _d = unpack(call(_fn, _pred, _y), 2, _name)
             _pt = _torch.tensor(_pred, requires_grad=True)
             _ref = _ref_fn(_pt, _torch.tensor(_y))
             _ref.backward()
-            assert_scalar(_loss, _ref.item(), rtol=1e-10, atol=1e-300, name=f"{_label}: loss")
-            assert_close(_d, _pt.grad.numpy(), rtol=1e-10, atol=1e-300, name=f"{_label}: gradient")
-            assert_close(_pred, _p0, rtol=0, atol=0, name=f"{_label}: pred after the call (do not modify)")
-            assert_close(_y, _y0, rtol=0, atol=0, name=f"{_label}: y after the call (do not modify)")
+            _loss, _d = unpack(call(_fn, _pred, _y), 2, _name)
+            assert_scalar(_loss, _ref.item(), rtol=1e-10, atol=1e-300, name=f"{_label}: the loss value")
+            assert_close(_d, _pt.grad.numpy(), rtol=1e-10, atol=1e-300, name=f"{_label}: the gradient")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -935,34 +974,39 @@ def bce_with_logits_loss(scores, y):
 
 
 # %% nbgrader="tests" grade_id="test_bce_logits" points=3
-_loss, _d = unpack(call(bce_with_logits_loss, np.array([0.0, 0.0]), np.array([1.0, 0.0])), 2,
+# First the loss value, then its gradient.
+_loss, _d = unpack(call(bce_with_logits_loss, np.array([0.0, 0.0, 2.0]), np.array([1.0, 0.0, 0.25])), 2,
                    "bce_with_logits_loss")
-assert_scalar(_loss, np.log(2.0), name="bce_with_logits_loss(scores [0, 0], y [1, 0])")
-assert_close(_d, [-0.25, 0.25], name="gradient (sigmoid(s) - y) / 2 for scores [0, 0], y [1, 0]")
-_loss, _d = bce_with_logits_loss(np.array([[1000.0], [-1000.0]]), np.array([[0.0], [1.0]]))
-assert_scalar(_loss, 1000.0, name="bce_with_logits_loss for logits +-1000 on the wrong side (finite)")
-assert_close(_d, [[0.5], [-0.5]], name="gradient for logits +-1000 on the wrong side")
+_expected = (2 * np.log(2.0) + np.log1p(np.exp(-2.0)) + 0.75 * 2.0) / 3
+assert_scalar(_loss, _expected, name="bce_with_logits_loss(scores [0, 0, 2], y [1, 0, 0.25]): the loss value")
+assert_close(_d, [-1 / 6, 1 / 6, (1 / (1 + np.exp(-2.0)) - 0.25) / 3],
+             name="bce_with_logits_loss(scores [0, 0, 2], y [1, 0, 0.25]): the gradient (sigmoid(s) - y) / 3")
+# Logits of +1000 and -1000 on the wrong side: the loss is large but finite.
+_small = 3.0 + np.log1p(np.exp(-3.0))  # the loss of a logit 3 on the wrong side
+for _s, _y, _grad in [([[1000.0], [-3.0]], [[0.0], [1.0]], [[0.5], [(1 / (1 + np.exp(3.0)) - 1) / 2]]),
+                      ([[-1000.0], [3.0]], [[1.0], [0.0]], [[-0.5], [1 / (1 + np.exp(-3.0)) / 2]])]:
+    _label = f"bce_with_logits_loss(scores {_s}, y {_y})"
+    _loss, _d = unpack(call(bce_with_logits_loss, np.array(_s), np.array(_y)), 2, "bce_with_logits_loss")
+    assert_scalar(_loss, (1000.0 + _small) / 2, name=f"{_label}: the loss value (finite)")
+    assert_close(_d, _grad, name=f"{_label}: the gradient")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
 
 _rng = np.random.default_rng(308)
-for _shape in [(1,), (5,), (1, 1), (8, 1), (6, 4)]:
+for _shape in [(1,), (5,), (1, 1), (8, 1), (6, 4), (3, 7)]:
     for _scale in [1.0, 40.0, 1e3, 1e6]:
         for _soft in [False, True]:
             _s = _rng.normal(size=_shape) * _scale
             _y = _rng.uniform(size=_shape) if _soft else _rng.integers(0, 2, size=_shape).astype(float)
-            _s0, _y0 = _s.copy(), _y.copy()
             _label = (f"bce_with_logits_loss on shape {_shape}, logits of size ~{_scale:g}, "
                       f"{'soft' if _soft else '0/1'} targets")
-            _loss, _d = unpack(call(bce_with_logits_loss, _s, _y), 2, "bce_with_logits_loss")
             _st = _torch.tensor(_s, requires_grad=True)
             _ref = _F.binary_cross_entropy_with_logits(_st, _torch.tensor(_y))
             _ref.backward()
-            assert_scalar(_loss, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: loss")
-            assert_close(_d, _st.grad.numpy(), rtol=1e-9, atol=1e-14, name=f"{_label}: gradient")
-            assert_close(_s, _s0, rtol=0, atol=0, name=f"{_label}: scores after the call (do not modify)")
-            assert_close(_y, _y0, rtol=0, atol=0, name=f"{_label}: y after the call (do not modify)")
+            _loss, _d = unpack(call(bce_with_logits_loss, _s, _y), 2, "bce_with_logits_loss")
+            assert_scalar(_loss, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: the loss value")
+            assert_close(_d, _st.grad.numpy(), rtol=1e-9, atol=1e-14, name=f"{_label}: the gradient")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1046,15 +1090,21 @@ def log_softmax_backward(dout, cache):
 
 
 # %% nbgrader="tests" grade_id="test_softmax" points=4
-_x = np.array([[0.0, np.log(3.0)], [1000.0, 1000.0]])
+_x = np.array([[0.0, np.log(3.0), -1000.0], [1000.0, 1000.0, 1000.0 + np.log(2.0)]])
+_p = np.array([[0.25, 0.75, 0.0], [0.25, 0.25, 0.5]])
 _out, _cache = unpack(call(softmax_forward, _x), 2, "softmax_forward")
-assert_close(_out, [[0.25, 0.75], [0.5, 0.5]], name="softmax_forward([[0, log 3], [1000, 1000]])")
-_dx = call(softmax_backward, np.array([[1.0, 0.0], [0.0, 0.0]]), _cache)
-assert_close(_dx, [[0.1875, -0.1875], [0.0, 0.0]], name="softmax_backward(dout = [[1, 0], [0, 0]])")
+assert_shape(_out, (2, 3), name="softmax_forward(x (2, 3)): out")
+assert_close(_out, _p, name="softmax_forward([[0, log 3, -1000], [1000, 1000, 1000 + log 2]])")
+_dout = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 4.0]])
+_dx = call(softmax_backward, _dout, _cache)
+assert_close(_dx, _p * (_dout - (_dout * _p).sum(axis=1, keepdims=True)),
+             name="softmax_backward(dout = [[1, 0, 2], [0, 0, 4]])")
 _out, _cache = unpack(call(log_softmax_forward, _x), 2, "log_softmax_forward")
-assert_close(_out, np.log([[0.25, 0.75], [0.5, 0.5]]), name="log_softmax_forward([[0, log 3], [1000, 1000]])")
-_dx = call(log_softmax_backward, np.array([[1.0, 0.0], [0.0, 0.0]]), _cache)
-assert_close(_dx, [[0.75, -0.75], [0.0, 0.0]], name="log_softmax_backward(dout = [[1, 0], [0, 0]])")
+assert_close(_out, [[np.log(0.25), np.log(0.75), -1000.0 - np.log(4.0)], np.log([0.25, 0.25, 0.5])],
+             name="log_softmax_forward([[0, log 3, -1000], [1000, 1000, 1000 + log 2]]) (finite everywhere)")
+_dx = call(log_softmax_backward, _dout, _cache)
+assert_close(_dx, _dout - _p * _dout.sum(axis=1, keepdims=True),
+             name="log_softmax_backward(dout = [[1, 0, 2], [0, 0, 4]])")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
@@ -1067,16 +1117,14 @@ for _name, _fwd, _bwd, _ref_fn in [
         for _scale in [1.0, 30.0, 1e3, 1e6]:
             _x = _rng.normal(size=(_N, _C)) * _scale
             _dout = _rng.normal(size=(_N, _C))
-            _x0 = _x.copy()
             _label = f"{_name} on scores ({_N}, {_C}) of size ~{_scale:g}"
-            _out, _cache = unpack(call(_fwd, _x), 2, f"{_name}_forward")
-            _dx = call(_bwd, _dout, _cache)
             _xt = _torch.tensor(_x, requires_grad=True)
             _ref = _ref_fn(_xt)
             _ref.backward(_torch.tensor(_dout))
+            _out, _cache = unpack(call(_fwd, _x), 2, f"{_name}_forward")
             assert_close(_out, _ref.detach().numpy(), rtol=1e-9, atol=1e-14, name=f"{_label}: forward")
+            _dx = call(_bwd, _dout, _cache)
             assert_close(_dx, _xt.grad.numpy(), rtol=1e-8, atol=1e-12, name=f"{_label}: backward")
-            assert_close(_x, _x0, rtol=0, atol=0, name=f"{_label}: x after the calls (do not modify)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1130,57 +1178,119 @@ def softmax_cross_entropy_loss(scores, y):
 
 
 # %% nbgrader="tests" grade_id="test_softmax_ce" points=3
+# First the loss value, then its gradient.
 # Two samples with equal scores over 4 classes: p = 1/4 everywhere, loss = log 4.
 _scores = np.zeros((2, 4))
 _y = np.array([1, 3])
 _loss, _dscores = unpack(call(softmax_cross_entropy_loss, _scores, _y), 2,
                          "softmax_cross_entropy_loss")
-assert_scalar(_loss, np.log(4.0), name="softmax_cross_entropy_loss(zeros (2, 4), y=[1, 3]): loss")
-assert_shape(_dscores, (2, 4), name="softmax_cross_entropy_loss: dscores")
+assert_scalar(_loss, np.log(4.0), name="softmax_cross_entropy_loss(zeros (2, 4), y=[1, 3]): the loss value")
+assert_shape(_dscores, (2, 4), name="softmax_cross_entropy_loss(zeros (2, 4), y=[1, 3]): dscores")
 assert_close(_dscores, [[0.125, -0.375, 0.125, 0.125], [0.125, 0.125, 0.125, -0.375]],
-             name="softmax_cross_entropy_loss(zeros (2, 4), y=[1, 3]): dscores "
+             name="softmax_cross_entropy_loss(zeros (2, 4), y=[1, 3]): the gradient dscores "
              "((p - one_hot) / N)")
-# Numerical gradient check.
+# Numerical gradient check on random scores.
 _rng = np.random.default_rng(3)
 _scores, _y = _rng.normal(size=(5, 3)), np.array([0, 2, 1, 1, 0])
-assert_gradient_close(lambda s: softmax_cross_entropy_loss(s, _y)[0], _scores,
-                      softmax_cross_entropy_loss(_scores, _y)[1], name="scores")
+_shifted = _scores - _scores.max(axis=1, keepdims=True)
+_expected = float(np.mean(np.log(np.exp(_shifted).sum(axis=1)) - _shifted[np.arange(5), _y]))
+_num = numerical_gradient(lambda s: softmax_cross_entropy_loss(s, _y)[0], _scores.copy())
+_loss, _dscores = unpack(call(softmax_cross_entropy_loss, _scores, _y), 2, "softmax_cross_entropy_loss")
+assert_scalar(_loss, _expected, name="softmax_cross_entropy_loss(scores (5, 3)): the loss value")
+assert_close(_dscores, _num, rtol=1e-6, atol=1e-9,
+             name="softmax_cross_entropy_loss(scores (5, 3)): dscores against the numerical gradient")
 # Huge scores must not overflow.
-_loss, _dscores = softmax_cross_entropy_loss(np.array([[1000.0, 0.0], [0.0, 1000.0]]),
-                                             np.array([0, 0]))
-assert_scalar(_loss, 500.0, name="loss for scores [[1000, 0], [0, 1000]], y = [0, 0]")
+_loss, _dscores = unpack(call(softmax_cross_entropy_loss, np.array([[1000.0, 0.0], [0.0, 1000.0]]),
+                              np.array([0, 0])), 2, "softmax_cross_entropy_loss")
+assert_scalar(_loss, 500.0, name="softmax_cross_entropy_loss(scores [[1000, 0], [0, 1000]], y = [0, 0]): "
+              "the loss value")
+assert_close(_dscores, [[0.0, 0.0], [-0.5, 0.5]],
+             name="softmax_cross_entropy_loss(scores [[1000, 0], [0, 1000]], y = [0, 0]): the gradient")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
 
+
+def _torch_ce(scores, y):
+    """Loss and gradient of PyTorch's cross_entropy (the mean over the batch)."""
+    st = _torch.tensor(scores, requires_grad=True)
+    ref = _F.cross_entropy(st, _torch.tensor(y, dtype=_torch.int64))
+    ref.backward()
+    return ref.item(), st.grad.numpy()
+
+
 _rng = np.random.default_rng(314)
-for _N, _C in [(1, 1), (1, 2), (1, 10), (2, 3), (7, 5), (64, 10), (5, 100)]:
+for _N, _C in [(1, 1), (1, 2), (1, 10), (2, 3), (7, 5), (3, 8), (64, 10), (5, 100)]:
     for _scale in [1.0, 30.0, 1e3, 1e6]:
         _scores = _rng.normal(size=(_N, _C)) * _scale
         _y = _rng.integers(0, _C, size=_N)
-        _s0 = _scores.copy()
         _label = f"softmax_cross_entropy_loss(scores ({_N}, {_C}) of size ~{_scale:g})"
+        _ref_loss, _ref_grad = _torch_ce(_scores, _y)
         _loss, _dscores = unpack(call(softmax_cross_entropy_loss, _scores, _y), 2,
                                  "softmax_cross_entropy_loss")
-        _st = _torch.tensor(_scores, requires_grad=True)
-        _ref = _F.cross_entropy(_st, _torch.tensor(_y))
-        _ref.backward()
-        assert_scalar(_loss, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: loss")
-        assert_close(_dscores, _st.grad.numpy(), rtol=1e-8, atol=1e-14, name=f"{_label}: dscores")
-        assert_close(_scores, _s0, rtol=0, atol=0, name=f"{_label}: scores after the call (do not modify)")
+        assert_scalar(_loss, _ref_loss, rtol=1e-9, atol=1e-12, name=f"{_label}: the loss value")
+        assert_close(_dscores, _ref_grad, rtol=1e-8, atol=1e-14, name=f"{_label}: the gradient dscores")
 # The correct class far below the others: log p underflows unless computed as a log-softmax.
 _scores = np.array([[0.0, -1000.0, 5.0], [800.0, -800.0, 0.0]])
 _y = np.array([1, 1])
-_loss, _dscores = softmax_cross_entropy_loss(_scores, _y)
-_st = _torch.tensor(_scores, requires_grad=True)
-_ref = _F.cross_entropy(_st, _torch.tensor(_y))
-_ref.backward()
-assert_scalar(_loss, _ref.item(), rtol=1e-12, name="loss when the correct class has a score 1000 below the others")
-assert_close(_dscores, _st.grad.numpy(), rtol=1e-10, atol=1e-14,
+_ref_loss, _ref_grad = _torch_ce(_scores, _y)
+_loss, _dscores = unpack(call(softmax_cross_entropy_loss, _scores, _y), 2, "softmax_cross_entropy_loss")
+assert_scalar(_loss, _ref_loss, rtol=1e-12,
+              name="the loss value when the correct class has a score 1000 below the others")
+assert_close(_dscores, _ref_grad, rtol=1e-10, atol=1e-14,
              name="dscores when the correct class has a score 1000 below the others")
 # Labels of another integer dtype work too.
-_loss, _ = softmax_cross_entropy_loss(np.zeros((3, 3)), np.array([0, 1, 2], dtype=np.int32))
-assert_scalar(_loss, np.log(3.0), name="loss for zero scores and int32 labels")
+_loss, _dscores = unpack(call(softmax_cross_entropy_loss, np.zeros((3, 3)), np.array([0, 1, 2], dtype=np.int32)),
+                         2, "softmax_cross_entropy_loss")
+assert_scalar(_loss, np.log(3.0), name="the loss value for zero scores and int32 labels")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Two classes: softmax or sigmoid?
+#
+# For two classes you can give the network one score $s$ per sample and use the sigmoid with
+# the binary cross-entropy, or two scores $(z_0, z_1)$ with the softmax and the cross-entropy.
+# These are the same model. Dividing numerator and denominator by $e^{z_1}$:
+#
+# $$\mathrm{softmax}(z_0, z_1)_1 = \frac{e^{z_1}}{e^{z_0} + e^{z_1}} = \frac{1}{1 + e^{-(z_1 - z_0)}}
+#   = \sigma(z_1 - z_0), \qquad \mathrm{softmax}(z_0, z_1)_0 = \sigma(z_0 - z_1) = 1 - \sigma(z_1 - z_0).$$
+#
+# Only the **difference** of the two scores matters: adding the same number to both changes
+# nothing, so one of the two output units is redundant. The losses agree too:
+# $-\log \mathrm{softmax}(z)_y$ is the binary cross-entropy of the logit $s = z_1 - z_0$ with
+# target $y \in \{0, 1\}$. A two-unit softmax layer with weight columns $\mathbf{w}_0,
+# \mathbf{w}_1$ is a one-unit sigmoid layer with weights $\mathbf{w}_1 - \mathbf{w}_0$: the
+# softmax is the sigmoid's generalisation to $C$ classes. Your functions confirm it:
+
+# %%
+two_class_rng = np.random.default_rng(0)
+pair_scores = two_class_rng.normal(size=(5, 2)) * 3  # (z0, z1) for 5 samples
+pair_labels = two_class_rng.integers(0, 2, size=5)
+print("softmax(z)[:, 1]:", softmax_forward(pair_scores)[0][:, 1])
+print("sigmoid(z1 - z0):", sigmoid_forward(pair_scores[:, 1] - pair_scores[:, 0])[0])
+ce_loss, ce_grad = softmax_cross_entropy_loss(pair_scores, pair_labels)
+bce_loss, bce_grad = bce_with_logits_loss(pair_scores[:, 1] - pair_scores[:, 0], pair_labels.astype(float))
+print(f"softmax cross-entropy {ce_loss:.15f}\nBCE of s = z1 - z0    {bce_loss:.15f}")
+print("gradient w.r.t. z1 equals the BCE gradient w.r.t. s:", np.allclose(ce_grad[:, 1], bce_grad),
+      "| w.r.t. z0 its negative:", np.allclose(ce_grad[:, 0], -bce_grad))
+
+# %% [markdown]
+# **Concept check 2.** A two-class network outputs the scores $(z_0, z_1) = (0.7, 2.2)$ for an
+# image and turns them into probabilities with the softmax. A colleague's network outputs a
+# single logit $s$ and uses the sigmoid for the probability of class 1. Which value of $s$
+# gives the same probability of class 1 as the two scores? Set `q2_answer` to a number.
+
+# %% nbgrader="solution" grade_id="q2_two_class_softmax"
+# q2_answer = ...
+### BEGIN SOLUTION
+q2_answer = 2.2 - 0.7
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q2_two_class_softmax" points=1
+assert_that("q2_answer" in globals(), "q2_answer is not set yet: run its cell after answering")
+assert_scalar(q2_answer, name="q2_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q2_answer, 1.5, name="q2_answer", rtol=1e-3)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1223,61 +1333,72 @@ def multiclass_hinge_loss(scores, y, margin=1.0):
 
 
 # %% nbgrader="tests" grade_id="test_hinge" points=3
+# First the loss value, then its gradient.
 _scores = np.array([[3.0, 1.0, 2.5], [0.0, 2.0, -1.0]])
 _y = np.array([0, 1])
 _loss, _d = unpack(call(multiclass_hinge_loss, _scores, _y), 2, "multiclass_hinge_loss")
 # Sample 0: class 1 meets the margin (1 - 3 + 1 < 0), class 2 violates it (2.5 - 3 + 1 = 0.5).
 # Sample 1: both other classes meet it.
-assert_scalar(_loss, 0.5 / 2, name="multiclass_hinge_loss on a (2, 3) example")
-assert_close(_d, [[-0.5, 0.0, 0.5], [0.0, 0.0, 0.0]], name="multiclass_hinge_loss gradient")
+assert_scalar(_loss, 0.5 / 2, name="multiclass_hinge_loss on a (2, 3) example: the loss value")
+assert_close(_d, [[-0.5, 0.0, 0.5], [0.0, 0.0, 0.0]], name="multiclass_hinge_loss on a (2, 3) example: "
+             "the gradient")
+_loss, _d = unpack(call(multiclass_hinge_loss, _scores, _y, 2.0), 2, "multiclass_hinge_loss")
+# margin 2: sample 0 pays 0 + 1.5, sample 1 pays 0 + 0 (-1 - 2 + 2 = -1 < 0 and 0 - 2 + 2 = 0 exactly).
+assert_scalar(_loss, 1.5 / 2, name="multiclass_hinge_loss on a (2, 3) example with margin=2: the loss value")
+assert_close(_d, [[-0.5, 0.0, 0.5], [0.0, 0.0, 0.0]], name="multiclass_hinge_loss on a (2, 3) example with "
+             "margin=2: the gradient (a term exactly 0 counts as met)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
 
+
+def _torch_hinge(scores, y, margin):
+    """Loss and gradient of C * PyTorch's multi_margin_loss (which divides by the C classes)."""
+    st = _torch.tensor(scores, requires_grad=True)
+    ref = scores.shape[1] * _F.multi_margin_loss(st, _torch.tensor(y), margin=margin)
+    ref.backward()
+    return ref.item(), st.grad.numpy()
+
+
 _rng = np.random.default_rng(315)
-for _N, _C in [(1, 1), (1, 2), (1, 6), (5, 3), (16, 10), (7, 7)]:
+for _N, _C in [(1, 1), (1, 2), (1, 6), (5, 3), (3, 5), (16, 10), (7, 7)]:
     for _scale in [0.5, 3.0, 1e4]:
         for _margin in [1.0, 0.3, 5.0]:
             _scores = _rng.normal(size=(_N, _C)) * _scale
             _y = _rng.integers(0, _C, size=_N)
-            _s0 = _scores.copy()
             _label = f"multiclass_hinge_loss(scores ({_N}, {_C}) of size ~{_scale:g}, margin={_margin})"
+            _ref_loss, _ref_grad = _torch_hinge(_scores, _y, _margin)
             _loss, _d = unpack(call(multiclass_hinge_loss, _scores, _y, _margin), 2, "multiclass_hinge_loss")
-            _st = _torch.tensor(_scores, requires_grad=True)
-            _ref = _C * _F.multi_margin_loss(_st, _torch.tensor(_y), margin=_margin)
-            _ref.backward()
-            assert_scalar(_loss, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: loss")
-            assert_close(_d, _st.grad.numpy(), rtol=1e-9, atol=1e-14, name=f"{_label}: gradient")
-            assert_close(_scores, _s0, rtol=0, atol=0, name=f"{_label}: scores after the call (do not modify)")
+            assert_scalar(_loss, _ref_loss, rtol=1e-9, atol=1e-12, name=f"{_label}: the loss value")
+            assert_close(_d, _ref_grad, rtol=1e-9, atol=1e-14, name=f"{_label}: the gradient")
 # The default margin, and terms exactly at the margin (integer scores): they do not count.
 _scores = np.array([[2.0, 1.0, 0.0, 2.0], [0.0, 0.0, 5.0, -1.0]])
 _y = np.array([0, 3])
-_st = _torch.tensor(_scores, requires_grad=True)
-_ref = 4 * _F.multi_margin_loss(_st, _torch.tensor(_y))
-_ref.backward()
-_loss, _d = multiclass_hinge_loss(_scores, _y)
-assert_scalar(_loss, _ref.item(), rtol=1e-12, name="multiclass_hinge_loss with terms exactly 0 (default margin)")
-assert_close(_d, _st.grad.numpy(), rtol=1e-12, atol=1e-15,
+_ref_loss, _ref_grad = _torch_hinge(_scores, _y, 1.0)
+_loss, _d = unpack(call(multiclass_hinge_loss, _scores, _y), 2, "multiclass_hinge_loss")
+assert_scalar(_loss, _ref_loss, rtol=1e-12,
+              name="multiclass_hinge_loss with terms exactly 0 (default margin): the loss value")
+assert_close(_d, _ref_grad, rtol=1e-12, atol=1e-15,
              name="multiclass_hinge_loss gradient where some terms are exactly 0 (not violated)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Concept check 2.** A freshly initialised network with small random weights outputs
+# **Concept check 3.** A freshly initialised network with small random weights outputs
 # scores close to 0 for all 10 digit classes. What softmax cross-entropy loss do you expect
-# at the very first step (a number)? Set `q2_answer`. (This is a useful sanity check at the
+# at the very first step (a number)? Set `q3_answer`. (This is a useful sanity check at the
 # start of every training run.)
 
-# %% nbgrader="solution" grade_id="q2_initial_loss"
-# q2_answer = ...
+# %% nbgrader="solution" grade_id="q3_initial_loss"
+# q3_answer = ...
 ### BEGIN SOLUTION
-q2_answer = float(np.log(10.0))
+q3_answer = float(np.log(10.0))
 ### END SOLUTION
 
-# %% nbgrader="tests" grade_id="test_q2_initial_loss" points=1
-assert_that("q2_answer" in globals(), "q2_answer is not set yet: run its cell after answering")
-assert_scalar(q2_answer, name="q2_answer")
+# %% nbgrader="tests" grade_id="test_q3_initial_loss" points=1
+assert_that("q3_answer" in globals(), "q3_answer is not set yet: run its cell after answering")
+assert_scalar(q3_answer, name="q3_answer")
 ### BEGIN HIDDEN TESTS
-assert_answer(q2_answer, float(np.log(10.0)), name="q2_answer", rtol=5e-3)
+assert_answer(q3_answer, float(np.log(10.0)), name="q3_answer", rtol=5e-3)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1382,12 +1503,30 @@ assert_close(_grads[1][0], [[1.0, 2.0], [1.0, 0.0], [0.5, 3.0]], name="mlp_backw
 assert_close(_grads[1][1], [1.0, 1.0], name="mlp_backward: db2")
 assert_close(_grads[0][1], [1.0, 0.0, 2.0], name="mlp_backward: db1 (through the ReLU)")
 assert_close(_grads[0][0], [[1.0, 0.0, 3.0], [1.0, 0.0, 0.0]], name="mlp_backward: dW1")
+# The same network with tanh: the activation argument must be used.
+_scores, _cache = unpack(call(mlp_forward, _params, _X, "tanh"), 2, "mlp_forward")
+_h = np.tanh(np.array([[1.0, 1.0, 0.5], [2.0, -4.0, 3.0]]))
+assert_close(_scores, _h @ _params[1][0] + _params[1][1], name="mlp_forward(..., activation=\"tanh\"): scores")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
 
 _torch_acts = {"relu": _torch.relu, "tanh": _torch.tanh, "sigmoid": _torch.sigmoid,
                "leaky_relu": lambda t: _F.leaky_relu(t, 0.01), "elu": lambda t: _F.elu(t, 1.0)}
+
+
+def _torch_mlp(params, X, dscores, act):
+    """Scores and gradients [(dW, db), ...] of the MLP by PyTorch's autograd."""
+    ts = [[_torch.tensor(W, requires_grad=True), _torch.tensor(b, requires_grad=True)] for W, b in params]
+    h = _torch.tensor(X)
+    for layer, (W, b) in enumerate(ts):
+        h = h @ W + b
+        if layer < len(ts) - 1:
+            h = _torch_acts[act](h)
+    h.backward(_torch.tensor(dscores))
+    return h.detach().numpy(), [(W.grad.numpy(), b.grad.numpy()) for W, b in ts]
+
+
 _rng = np.random.default_rng(310)
 for _sizes in [(3, 2), (1, 1), (4, 5, 3), (2, 1, 1), (6, 8, 8, 4), (5, 7, 3, 6, 2), (3, 4, 4, 4, 4, 4, 2)]:
     for _act in ["relu", "tanh", "sigmoid", "leaky_relu", "elu"]:
@@ -1396,21 +1535,15 @@ for _sizes in [(3, 2), (1, 1), (4, 5, 3), (2, 1, 1), (6, 8, 8, 4), (5, 7, 3, 6, 
             _X = _rng.normal(size=(_N, _sizes[0])) * _scale
             _dscores = _rng.normal(size=(_N, _sizes[-1]))
             _label = f"MLP with sizes {_sizes}, activation {_act!r}, batch {_N}, inputs of size ~{_scale:g}"
+            _ref_scores, _ref_grads = _torch_mlp(_params, _X, _dscores, _act)
             _scores, _cache = unpack(call(mlp_forward, _params, _X, _act), 2, "mlp_forward")
+            assert_close(_scores, _ref_scores, rtol=1e-9, atol=1e-12, name=f"{_label}: scores")
             _grads = call(mlp_backward, _dscores, _cache)
-            _ts = [[_torch.tensor(W, requires_grad=True), _torch.tensor(b, requires_grad=True)] for W, b in _params]
-            _h = _torch.tensor(_X)
-            for _l, (_W, _b) in enumerate(_ts):
-                _h = _h @ _W + _b
-                if _l < len(_ts) - 1:
-                    _h = _torch_acts[_act](_h)
-            _h.backward(_torch.tensor(_dscores))
-            assert_close(_scores, _h.detach().numpy(), rtol=1e-9, atol=1e-12, name=f"{_label}: scores")
             assert_that(isinstance(_grads, list | tuple) and len(_grads) == len(_params),
                         f"{_label}: mlp_backward must return {len(_params)} (dW, db) pairs, one per layer")
-            for _l, ((_dW, _db), (_W, _b)) in enumerate(zip(_grads, _ts, strict=True)):
-                assert_close(_dW, _W.grad.numpy(), rtol=1e-8, atol=1e-11, name=f"{_label}: dW of layer {_l + 1}")
-                assert_close(_db, _b.grad.numpy(), rtol=1e-8, atol=1e-11, name=f"{_label}: db of layer {_l + 1}")
+            for _l, ((_dW, _db), (_eW, _eb)) in enumerate(zip(_grads, _ref_grads, strict=True)):
+                assert_close(_dW, _eW, rtol=1e-8, atol=1e-11, name=f"{_label}: dW of layer {_l + 1}")
+                assert_close(_db, _eb, rtol=1e-8, atol=1e-11, name=f"{_label}: db of layer {_l + 1}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1454,20 +1587,20 @@ def train_mlp(params, X, y, *, activation="relu", learning_rate=0.05, epochs=20,
 
 
 # %% [markdown]
-# **Concept check 3.** How many trainable parameters (weights and biases) does an MLP with
-# layer sizes $(64, 128, 64, 10)$ have? Set `q3_answer` to an integer.
+# **Concept check 4.** How many trainable parameters (weights and biases) does an MLP with
+# layer sizes $(64, 128, 64, 10)$ have? Set `q4_answer` to an integer.
 
-# %% nbgrader="solution" grade_id="q3_parameter_count"
-# q3_answer = ...
+# %% nbgrader="solution" grade_id="q4_parameter_count"
+# q4_answer = ...
 ### BEGIN SOLUTION
-q3_answer = 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+q4_answer = 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
 ### END SOLUTION
 
-# %% nbgrader="tests" grade_id="test_q3_parameter_count" points=1
-assert_that("q3_answer" in globals(), "q3_answer is not set yet: run its cell after answering")
-assert_scalar(q3_answer, name="q3_answer")
+# %% nbgrader="tests" grade_id="test_q4_parameter_count" points=1
+assert_that("q4_answer" in globals(), "q4_answer is not set yet: run its cell after answering")
+assert_scalar(q4_answer, name="q4_answer")
 ### BEGIN HIDDEN TESTS
-assert_answer(q3_answer, 17226, name="q3_answer", rtol=0.0, atol=0.5)
+assert_answer(q4_answer, 17226, name="q4_answer", rtol=0.0, atol=0.5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1510,22 +1643,42 @@ plt.show()
 # %% [markdown]
 # The linear model settles at a loss of $\log 2$ with all predictions near $\frac12$ — the best
 # it can do — while the hidden layer bends the boundary around the points.
-#
-# **Concept check 4.** What is the smallest number of hidden units with which a network with
-# one hidden layer (any of our activations) can solve XOR? Set `q4_answer` to an integer.
 
-# %% nbgrader="solution" grade_id="q4_xor_units"
-# q4_answer = ...
+# %% [markdown]
+# **Concept check 5.** The network above used 4 hidden units; fewer suffice. A network has one
+# hidden layer of ReLU, sigmoid or tanh units (one kind for all units) and a softmax output
+# layer with two scores. What is the smallest number of hidden units with which it can
+# classify all four XOR points correctly? Set `q5_answer` to an integer.
+
+# %% nbgrader="solution" grade_id="q5_xor_units"
+# q5_answer = ...
 ### BEGIN SOLUTION
-q4_answer = 2
+q5_answer = 2
 ### END SOLUTION
 
-# %% nbgrader="tests" grade_id="test_q4_xor_units" points=1
-assert_that("q4_answer" in globals(), "q4_answer is not set yet: run its cell after answering")
-assert_scalar(q4_answer, name="q4_answer")
+# %% nbgrader="tests" grade_id="test_q5_xor_units" points=1
+assert_that("q5_answer" in globals(), "q5_answer is not set yet: run its cell after answering")
+assert_scalar(q5_answer, name="q5_answer")
 ### BEGIN HIDDEN TESTS
-assert_answer(q4_answer, 2, name="q4_answer", rtol=0.0, atol=0.01)
+assert_answer(q5_answer, 2, name="q5_answer", rtol=0.0, atol=0.01)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# **One unit is enough — if it is not monotone.** With a single hidden unit
+# $h = f(\mathbf{w}^\top\mathbf{x} + b)$, the two scores are affine functions of $h$, so the
+# network predicts class 1 exactly where $h$ is above (or below) some threshold. For a
+# monotone $f$ — ReLU, sigmoid, tanh, but also the leaky ReLU and the ELU — that is where
+# $\mathbf{w}^\top\mathbf{x} + b$ is above (or below) some threshold: a half-plane, which
+# cannot hold XOR. A **non-monotone** unit can do it. A PReLU unit whose slope has been learned
+# as $a = -1$ computes $|z|$, and $|x_1 - x_2|$ is 0 on class 0 and 1 on class 1; so does a
+# maxout unit with the two pieces $x_1 - x_2$ and $x_2 - x_1$. With your functions:
+
+# %%
+xor_prelu, _ = prelu_forward(X_xor @ np.array([[1.0], [-1.0]]), np.array([-1.0]))
+xor_maxout, _ = maxout_forward(X_xor, np.array([[[1.0], [-1.0]], [[-1.0], [1.0]]]), np.zeros((2, 1)))
+print("XOR labels:                      ", y_xor)
+print("one PReLU unit, a = -1:          ", xor_prelu.ravel() + 0.0)  # + 0.0 turns -0.0 into 0.0
+print("one maxout unit, pieces ±(x1-x2):", xor_maxout.ravel())
 
 # %% [markdown]
 # **Written answer (2 points).** A colleague removes all activation functions from a
@@ -1543,7 +1696,121 @@ assert_answer(q4_answer, 2, name="q4_answer", rtol=0.0, atol=0.01)
 # nonlinearity between the layers is what lets depth create new features.
 
 # %% [markdown]
-# ## 7. Playground: decision boundaries in 2-D
+# ## 7. What one hidden layer can do, and what depth buys
+#
+# **Universal approximation.** An MLP with a *single* hidden layer can approximate any
+# continuous function on a bounded region such as $[0, 1]^D$ as closely as you like, provided
+# the hidden layer is wide enough and the activation is not a polynomial (Cybenko, 1989, for
+# sigmoids; Hornik, 1991; Leshno et al., 1993, for every continuous non-polynomial activation,
+# the ReLU included). In one dimension with ReLU units you can see why. A unit
+# $\mathrm{ReLU}(wx + b)$ is a ramp with a single kink at $x = -b/w$, so a sum of $m$ ramps plus a
+# constant is a continuous piecewise-linear function with at most $m$ kinks; conversely, every
+# continuous piecewise-linear function on $[0, 1]$ with $m - 1$ kinks is such a sum (one unit
+# for the slope of the first piece, one unit per kink). Joining the values of $f$ at $m$ evenly
+# spaced points gives such a function, and its error goes to 0 as $m$ grows.
+#
+# The theorem says nothing about **how many** units are needed — and depth can need
+# exponentially fewer. Take the **tent map**
+#
+# $$t(x) = 2\,\mathrm{ReLU}(x) - 4\,\mathrm{ReLU}\big(x - \tfrac12\big)
+#   = \begin{cases} 2x & 0 \le x \le \frac12 \\ 2 - 2x & \frac12 < x \le 1 \end{cases},$$
+#
+# which folds $[0, 1]$ onto itself. Composed $k$ times, $t^{(k)} = t \circ \dots \circ t$ is a
+# sawtooth with $2^{k-1}$ teeth: $2^k$ linear pieces and $2^k - 1$ kinks. A deep network
+# computes it **exactly with 2 ReLU units per layer**: each hidden layer computes
+# $\mathrm{ReLU}(u)$ and $\mathrm{ReLU}(u - \frac12)$ of the previous tent value
+# $u = 2h_1 - 4h_2$, which is folded into the next layer's weights. That is $k$ hidden layers,
+# $2k$ units and $6k + 1$ parameters. A network with one hidden layer has at most one kink per
+# unit, so it needs at least $2^k - 1$ units to represent $t^{(k)}$ exactly. Each layer doubles
+# the number of pieces by folding; a single layer can only add ramps up. (With far fewer than
+# $2^k$ units the error is not merely above 0 but bounded below by a constant — Telgarsky,
+# 2016.) Let us check with
+# **your** `mlp_forward`, and fit one-hidden-layer networks of width $m$ whose kinks are spread
+# evenly over $[0, 1]$, with the best output weights (least squares):
+
+# %%
+def tent_params(k):
+    """Parameters of a ReLU MLP with k hidden layers of 2 units that computes t^(k) on [0, 1]."""
+    params = [(np.array([[1.0, 1.0]]), np.array([0.0, -0.5]))]
+    for _ in range(k - 1):  # u = 2 h1 - 4 h2, then ReLU(u) and ReLU(u - 1/2)
+        params.append((np.array([[2.0, 2.0], [-4.0, -4.0]]), np.array([0.0, -0.5])))
+    params.append((np.array([[2.0], [-4.0]]), np.array([0.0])))
+    return params
+
+
+def tent_composed(x, k):
+    """t^(k)(x), computed directly (the reference)."""
+    for _ in range(k):
+        x = np.where(x <= 0.5, 2.0 * x, 2.0 - 2.0 * x)
+    return x
+
+
+def shallow_fit(x, target, m):
+    """Least-squares fit by one hidden layer of m ReLU units with kinks at 0, 1/m, ..., (m-1)/m."""
+    hidden, _ = relu_forward(x - np.arange(m) / m)  # (N, m): unit j is ReLU(x - j/m)
+    features = np.column_stack([hidden, np.ones(len(x))])
+    weights, *_ = np.linalg.lstsq(features, target, rcond=None)
+    return features @ weights
+
+
+x_grid = np.linspace(0.0, 1.0, 2**9 + 1)[:, None]
+depth_k = 5
+target = tent_composed(x_grid[:, 0], depth_k)
+deep_out, _ = mlp_forward(tent_params(depth_k), x_grid, "relu")
+deep_error = np.abs(deep_out[:, 0] - target).max()
+widths = np.arange(1, 65)
+shallow_rms = [np.sqrt(np.mean((shallow_fit(x_grid, target, m) - target) ** 2)) for m in widths]
+print(f"t^({depth_k}): deep net with {2 * depth_k} units, {6 * depth_k + 1} parameters, max error {deep_error:.1e}")
+for m in (16, 31, 32):
+    print(f"one hidden layer, {m} units ({3 * m + 1} parameters): RMS error {shallow_rms[m - 1]:.3f}")
+
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), layout="constrained")
+for k in range(1, 5):
+    axes[0].plot(x_grid, mlp_forward(tent_params(k), x_grid, "relu")[0], label=f"k = {k}")
+axes[0].set(xlabel="x", title="$t^{(k)}$ by deep nets, 2 units per layer")
+axes[0].legend(fontsize=8)
+axes[1].plot(x_grid, target, color="0.6", lw=4, label=f"$t^{{({depth_k})}}$ = the deep net ({2 * depth_k} units)")
+for m, style in [(16, "-"), (32, "--")]:
+    axes[1].plot(x_grid, shallow_fit(x_grid, target, m), style, label=f"1 hidden layer, {m} units")
+axes[1].set(xlabel="x", title=f"$t^{{({depth_k})}}$ and one-hidden-layer fits")
+axes[1].legend(fontsize=8, loc="lower right")
+axes[2].plot(widths, shallow_rms, ".-", label="one hidden layer (kinks spread evenly)")
+axes[2].plot([2 * depth_k], [deep_error], "r*", ms=14, label=f"deep: {depth_k} layers × 2 units")
+axes[2].axvline(2**depth_k - 1, color="0.5", ls=":", label=f"kink count: {2**depth_k - 1} units")
+axes[2].set(xlabel="hidden units", ylabel="RMS error", title=f"fitting $t^{{({depth_k})}}$", ylim=(-0.01, 0.32))
+axes[2].legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# One hidden layer stays about as bad as the best constant (RMS ≈ 0.29) until its width
+# approaches $2^k$, while $k$ layers of 2 units are exact. (Just above 32 units the error jumps
+# up again: evenly spread kinks then miss the corners of the sawtooth, and only multiples of
+# 32 units hit them all.) Not every function is a sawtooth, but the
+# lesson carries over: composing layers multiplies the number of linear pieces a ReLU network
+# can make, adding units only adds to it. That is one reason why deep networks, not just wide
+# ones, are used in practice.
+
+# %% [markdown]
+# **Concept check 6.** A one-hidden-layer ReLU network with a single input has at most one
+# kink per hidden unit. Counting kinks, at least how many hidden units does such a network
+# need to represent $t^{(6)}$ exactly on $[0, 1]$ (the deep network needs 12)? Set `q6_answer`
+# to an integer.
+
+# %% nbgrader="solution" grade_id="q6_depth_kinks"
+# q6_answer = ...
+### BEGIN SOLUTION
+q6_answer = 2**6 - 1
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q6_depth_kinks" points=1
+assert_that("q6_answer" in globals(), "q6_answer is not set yet: run its cell after answering")
+assert_scalar(q6_answer, name="q6_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q6_answer, 63, name="q6_answer", rtol=0.0, atol=0.01)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 8. Playground: decision boundaries in 2-D
 #
 # Train MLPs live. The playground uses **your** `init_mlp`, `mlp_forward`, `mlp_backward` and
 # `softmax_cross_entropy_loss`; each press of *step* runs a few full-batch gradient steps and
@@ -1572,7 +1839,7 @@ playground = decision_boundary_playground(
 display(playground)
 
 # %% [markdown]
-# ## 8. Experiment: handwritten digits
+# ## 9. Experiment: handwritten digits
 #
 # Time for real data: scikit-learn's 1,797 handwritten digits, 8×8 gray-scale images (values
 # 0–16) of the ten digits, flattened to 64 features. We hold out a quarter as the **test**
@@ -1652,6 +1919,186 @@ for ax, i in zip(axes[0], wrong[:10], strict=False):
 plt.show()
 
 # %% [markdown]
+# ## 10. Symmetries: many weights, one function
+#
+# The trained digits network is one point in parameter space, but far from the only one that
+# computes its function. Three transformations of a hidden layer leave the network's output
+# unchanged for **every** input:
+#
+# 1. **Permuting the units.** Renumber the $H$ units of a hidden layer: reorder the columns of
+#    its $W_l$ and the entries of its $\mathbf{b}_l$, and the rows of the next layer's
+#    $W_{l+1}$ in the same way. Every unit still gets the same inputs and sends its output to
+#    the same places. This works for any element-wise activation, and gives $H!$ equivalent
+#    parameter settings per layer.
+# 2. **Rescaling a ReLU unit.** For $c > 0$, $\mathrm{ReLU}(cz) = c\,\mathrm{ReLU}(z)$. So
+#    multiplying unit $j$'s incoming weights $W_l[:, j]$ and bias $b_l[j]$ by $c$ and its
+#    outgoing weights $W_{l+1}[j, :]$ by $1/c$ changes nothing — a continuous family of
+#    equivalent parameters (also for the leaky ReLU and PReLU, not for sigmoid or tanh).
+# 3. **Flipping a tanh unit.** tanh is odd, $\tanh(-z) = -\tanh(z)$: negating a unit's incoming
+#    weights, bias and outgoing weights changes nothing (not so for the ReLU).
+#
+# Consequences: a minimum of the loss is never unique — with $H$ distinct units in a hidden
+# layer, renumbering alone gives $H!$ parameter settings with the same loss — so individual
+# weights of a trained network mean little on their own, and two independently trained
+# networks can only be compared (or averaged) unit by unit after matching up their units.
+# Units of a layer that start with identical incoming and outgoing weights get identical
+# gradients and stay identical forever; random initialisation breaks that symmetry
+# (chapter 05). And a weight penalty such as $\sum W^2$ (chapter 04) is *not* invariant under
+# rescaling: among all the rescaled copies it prefers the balanced one.
+#
+# **Exercise.** Write `permute_hidden_units`, the first symmetry for one hidden layer: the
+# unit numbered `perm[j]` becomes unit `j`. For a deep network, apply it to the weights into
+# and out of the layer you renumber.
+
+# %% nbgrader="solution" grade_id="symmetry"
+def permute_hidden_units(W_in, b_in, W_out, perm):
+    """Renumber the hidden units of one layer without changing the network's function.
+
+    Old unit perm[j] becomes unit j: its incoming weights W_in[:, perm[j]], its bias
+    b_in[perm[j]] and its outgoing weights W_out[perm[j], :] move to position j.
+
+    Args:
+        W_in: float64 array of shape (D, H), the weights into the layer's H units.
+        b_in: float64 array of shape (H,), their biases.
+        W_out: float64 array of shape (H, M), the weights out of them (the next layer's W).
+        perm: int array of shape (H,), a permutation of 0, ..., H - 1.
+
+    Returns:
+        (W_in_new, b_in_new, W_out_new): new float64 arrays of shapes (D, H), (H,) and (H, M).
+        The arguments stay unchanged.
+    """
+    ### BEGIN SOLUTION
+    W_in_new = W_in[:, perm]
+    b_in_new = b_in[perm]
+    W_out_new = W_out[perm, :]
+    return W_in_new, b_in_new, W_out_new
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_symmetry" points=3
+# One hidden layer of 3 units between 5 inputs and 4 outputs; old unit 2 becomes unit 0, and so on.
+_rng = np.random.default_rng(7)
+_W1, _b1, _W2, _b2 = _rng.normal(size=(5, 3)), _rng.normal(size=3), _rng.normal(size=(3, 4)), _rng.normal(size=4)
+_X = _rng.normal(size=(6, 5))
+_perm = np.array([2, 0, 1])
+_expected = np.maximum(_X @ _W1 + _b1, 0.0) @ _W2 + _b2
+_label = "permute_hidden_units(W_in (5, 3), b_in (3,), W_out (3, 4), perm=[2, 0, 1])"
+_new = unpack(call(permute_hidden_units, _W1, _b1, _W2, _perm), 3, "permute_hidden_units")
+for _a, _shape, _what in zip(_new, [(5, 3), (3,), (3, 4)], ["W_in_new", "b_in_new", "W_out_new"], strict=True):
+    assert_shape(_a, _shape, name=f"{_label}: {_what}")
+_W1n, _b1n, _W2n = _new
+assert_close(np.maximum(_X @ _W1n + _b1n, 0.0) @ _W2n + _b2, _expected, rtol=1e-12,
+             name=f"{_label}: the ReLU network's scores after renumbering (they must not change)")
+for _j, _old in enumerate([2, 0, 1]):
+    assert_close(_W1n[:, _j], _W1[:, _old], name=f"{_label}: W_in_new[:, {_j}] (the incoming weights of old unit {_old})")
+    assert_close(_b1n[_j], _b1[_old], name=f"{_label}: b_in_new[{_j}] (the bias of old unit {_old})")
+    assert_close(_W2n[_j], _W2[_old], name=f"{_label}: W_out_new[{_j}, :] (the outgoing weights of old unit {_old})")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(316)
+for _D, _H, _M in [(1, 1, 1), (2, 4, 1), (3, 5, 7), (6, 6, 6), (4, 8, 3), (10, 2, 10)]:
+    for _trial in range(3):
+        _W1, _b1 = _rng.normal(size=(_D, _H)), _rng.normal(size=_H)
+        _W2, _b2 = _rng.normal(size=(_H, _M)), _rng.normal(size=_M)
+        _X = _rng.normal(size=(5, _D)) * 3
+        _perm = _rng.permutation(_H) if _trial else np.arange(_H)
+        _label = f"permute_hidden_units(W_in ({_D}, {_H}), b_in ({_H},), W_out ({_H}, {_M}), perm={_perm.tolist()})"
+        _expected = {_name: _f(_X @ _W1 + _b1) @ _W2 + _b2 for _name, _f in [("relu", lambda z: np.maximum(z, 0.0)),
+                                                                            ("tanh", np.tanh)]}
+        _new = unpack(call(permute_hidden_units, _W1, _b1, _W2, _perm), 3, "permute_hidden_units")
+        for _a, _shape, _what in zip(_new, [(_D, _H), (_H,), (_H, _M)], ["W_in_new", "b_in_new", "W_out_new"],
+                                     strict=True):
+            assert_shape(_a, _shape, name=f"{_label}: {_what}")
+        _W1n, _b1n, _W2n = _new
+        assert_close(np.maximum(_X @ _W1n + _b1n, 0.0) @ _W2n + _b2, _expected["relu"], rtol=1e-12, atol=1e-12,
+                     name=f"{_label}: scores of the ReLU network (must not change)")
+        assert_close(np.tanh(_X @ _W1n + _b1n) @ _W2n + _b2, _expected["tanh"], rtol=1e-12, atol=1e-12,
+                     name=f"{_label}: scores of the tanh network (must not change)")
+        assert_close(_W1n, np.column_stack([_W1[:, _k] for _k in _perm]), rtol=0, atol=0, name=f"{_label}: W_in_new")
+        assert_close(_b1n, np.array([_b1[_k] for _k in _perm]), rtol=0, atol=0, name=f"{_label}: b_in_new")
+        assert_close(_W2n, np.vstack([_W2[_k] for _k in _perm]), rtol=0, atol=0, name=f"{_label}: W_out_new")
+# The middle layer of a deeper network: renumber it with the weights into and out of it.
+_sizes = (3, 5, 4, 2)
+_params = [(_rng.normal(size=(a, b)), _rng.normal(size=b)) for a, b in zip(_sizes[:-1], _sizes[1:], strict=False)]
+_X = _rng.normal(size=(7, 3))
+
+
+def _forward(params, X):
+    h = X
+    for layer, (W, b) in enumerate(params):
+        h = h @ W + b
+        h = np.maximum(h, 0.0) if layer < len(params) - 1 else h
+    return h
+
+
+_expected = _forward(_params, _X)
+_perm = np.array([3, 1, 0, 2])
+_W1n, _b1n, _W2n = unpack(call(permute_hidden_units, _params[1][0], _params[1][1], _params[2][0], _perm), 3,
+                          "permute_hidden_units")
+assert_close(_forward([_params[0], (_W1n, _b1n), (_W2n, _params[2][1])], _X), _expected, rtol=1e-12, atol=1e-12,
+             name="scores of a 3-5-4-2 ReLU network after renumbering its second hidden layer (must not change)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# All three symmetries on the trained digits network, with **your** functions: a random
+# renumbering of the 256 hidden units, a random positive factor $c_j \in [0.1, 10]$ per unit,
+# and a random sign per unit. The table shows by how much the test scores change — with the
+# ReLU the network was trained with, and, as a contrast, with tanh in its place:
+
+# %%
+sym_rng = np.random.default_rng(1)
+(W1, b1), (W2, b2) = digits_params
+hidden = W1.shape[1]
+perm_W1, perm_b1, perm_W2 = permute_hidden_units(W1, b1, W2, sym_rng.permutation(hidden))
+factors = sym_rng.uniform(0.1, 10.0, size=hidden)
+signs = sym_rng.choice([-1.0, 1.0], size=hidden)
+transformed = {
+    "permuted": [(perm_W1, perm_b1), (perm_W2, b2)],
+    "rescaled by c > 0": [(W1 * factors, b1 * factors), (W2 / factors[:, None], b2)],
+    "signs flipped": [(W1 * signs, b1 * signs), (W2 * signs[:, None], b2)],
+}
+print(f"{'':18s} {'max |change| of the scores':>28s}   {'sum of squared weights':>22s}")
+for name, params in [("trained", digits_params), *transformed.items()]:
+    changes = [np.abs(mlp_forward(params, X_te, act)[0] - mlp_forward(digits_params, X_te, act)[0]).max()
+               for act in ("relu", "tanh")]
+    print(f"{name:18s} ReLU {changes[0]:8.1e}   tanh {changes[1]:8.1e}   "
+          f"{sum(float((W**2).sum()) for W, _ in params):22.0f}")
+print(f"test accuracy of the permuted network: {accuracy(transformed['permuted'], X_te, y_te):.2%} "
+      f"(trained: {digits_test_acc:.2%})")
+
+# %% [markdown]
+# Renumbering changes nothing for either activation; rescaling leaves the ReLU network exactly
+# as it was (up to rounding) but not the tanh one; flipping signs is the other way round. The
+# rescaled network computes the same function with a very different weight norm — which is
+# why a weight penalty (chapter 04) is not a property of the function alone.
+
+# %% [markdown]
+# **Concept check 7.** Take a network with one hidden layer of **ReLU** units, and four changes
+# of its parameters:
+#
+# - (a) multiply unit $j$'s incoming weights $W_1[:, j]$ and bias $b_1[j]$ by $-2$, and its
+#   outgoing weights $W_2[j, :]$ by $-\frac12$;
+# - (b) multiply $W_1[:, j]$ and $b_1[j]$ by $2$, and $W_2[j, :]$ by $\frac12$;
+# - (c) swap columns $j$ and $k$ of $W_1$ and entries $j$ and $k$ of $\mathbf{b}_1$, leaving
+#   $W_2$ as it is;
+# - (d) add 1 to every entry of $\mathbf{b}_1$ and subtract 1 from every entry of $\mathbf{b}_2$.
+#
+# Which of the four leaves the network's output unchanged for every input? Set `q7_answer` to
+# `"a"`, `"b"`, `"c"` or `"d"`.
+
+# %% nbgrader="solution" grade_id="q7_symmetry"
+# q7_answer = ...
+### BEGIN SOLUTION
+q7_answer = "b"
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q7_symmetry" points=1
+assert_that("q7_answer" in globals(), "q7_answer is not set yet: run its cell after answering")
+assert_choice(q7_answer, ["a", "b", "c", "d"], name="q7_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q7_answer, "b", name="q7_answer")
+### END HIDDEN TESTS
+
+# %% [markdown]
 # **Written answer (2 points).** Use the activation explorer with depth 20 and weight scale 1.
 # Describe how the gradient size changes from the top to the bottom of the stack for the
 # sigmoid, tanh and ReLU, and explain the differences from the derivatives of these functions
@@ -1660,14 +2107,15 @@ plt.show()
 # Write your answer in the next cell.
 
 # %% [markdown] nbgrader="answer" grade_id="written_activations" points=2
-# *Model answer.* With the sigmoid the gradient shrinks by orders of magnitude (roughly a
-# constant factor per layer), because every layer multiplies it by $\sigma'(z) \le \frac14$
-# (and by the weights); the bottom layers would barely learn — the vanishing-gradient
-# problem. Tanh is much better (its derivative is 1 at the origin) but still loses gradient
-# where units saturate, where $\tanh' \approx 0$. The ReLU's derivative is exactly 1 for
-# active units and 0 otherwise, so the gradient keeps its size far better (with scale
-# $\approx\sqrt 2$ it stays nearly constant: the factor 2 makes up for the half of the units
-# that are off).
+# *Model answer.* With the sigmoid the gradient shrinks by about 12 orders of magnitude over
+# the 20 layers, by a roughly constant factor per layer, because every layer multiplies it by
+# $\sigma'(z) \le \frac14$; the bottom layers would barely learn — the vanishing-gradient
+# problem. Tanh loses far less (a factor of about 6 in all): its pre-activations stay near 0,
+# where $\tanh' \approx 1$, and it loses only where $\tanh' < 1$. The ReLU's derivative is 1
+# for active units and 0 for the others; about half of the units are off, so at scale 1 each
+# layer shrinks the gradient's size by about $1/\sqrt 2$, about $2^{-10} \approx 10^{-3}$ over 20
+# layers — much better than the sigmoid, worse than tanh. With scale $\sqrt 2$ the factor 2
+# makes up for the inactive half and the ReLU's gradient keeps its size.
 
 # %% [markdown]
 # ## Summary
@@ -1681,8 +2129,16 @@ plt.show()
 # - Losses follow from the likelihood of the targets. Compute them from the **scores**, with
 #   the max subtracted and logarithms taken of sums of exponentials, never of probabilities:
 #   then logits of ±1000 are harmless.
+# - For two classes, the softmax of two scores is the sigmoid of their difference: one output
+#   unit is enough.
 # - An MLP is just the layers in a loop, forwards and then backwards; one hidden layer already
 #   solves XOR, and a small MLP reads handwritten digits with about 98 % accuracy.
+# - One hidden layer can approximate any continuous function, but may need exponentially many
+#   units for what a deep network does with a few per layer: depth multiplies the linear
+#   pieces of a ReLU network, width only adds to them.
+# - Many parameter settings compute the same function: permuted hidden units, rescaled ReLU
+#   units, sign-flipped tanh units. Weights mean little one by one, and random
+#   initialisation is needed to break the symmetry between units.
 #
 # **Next chapter:** the training accuracy hit 100 %. Regularization — penalties, early
 # stopping, dropout, data augmentation — keeps networks from memorising their training data.

@@ -1,280 +1,291 @@
-"""Plausible wrong solutions for chapter 01; each must make its named tests cell fail.
+"""Plausible wrong solutions for chapter 01; each must make its tests cell fail.
 
-The first mutant is also used as "the student with one mistake" in the grading test, so it
-must break its own tests cell only.
+Every mutant is an edit of the chapter's own solution cell (see autograder.mutants.editor). The
+first mutant is also "the student with one mistake" of the grading tests, so it must break its
+own tests cell only.
 """
 
 from __future__ import annotations
 
-import textwrap
+from pathlib import Path
 
-from autograder.mutants import Mutant
+from autograder.mutants import editor
 
+edit = editor(Path(__file__).resolve().parents[1] / "01_ml_basics.py")
 
-def _src(code: str) -> str:
-    return textwrap.dedent(code).strip() + "\n"
+FIT_LEAST_SQUARES = [
+    edit("fit_least_squares", "returns a column vector of shape (d, 1) because y was reshaped to (n, 1)",
+         ("y = np.asarray(y, dtype=float)", "y = np.asarray(y, dtype=float).reshape(-1, 1)")),
+    edit("fit_least_squares", "adds its own column of ones although X already carries any bias",
+         ("X = np.asarray(X, dtype=float)",
+          "X = np.column_stack([np.ones(len(X)), np.asarray(X, dtype=float)])")),
+    edit("fit_least_squares", "missing transpose: solves with X X^T instead of X^T X",
+         ("np.linalg.solve(X.T @ X, X.T @ y)", "np.linalg.solve(X @ X.T, X.T @ y)")),
+    edit("fit_least_squares", "divides X^T y by the squared column norms instead of solving the system "
+         "(ignores how the columns correlate)",
+         ("np.linalg.solve(X.T @ X, X.T @ y)", "(X.T @ y) / np.sum(X**2, axis=0)")),
+    edit("fit_least_squares", "forgets X^T on the right-hand side (uses the first d targets)",
+         ("np.linalg.solve(X.T @ X, X.T @ y)", "np.linalg.solve(X.T @ X, y[: X.shape[1]])")),
+    edit("fit_least_squares", "rescales the columns of X in place (X /= norms), which changes the caller's X",
+         ("    return np.linalg.solve(X.T @ X, X.T @ y)",
+          "    scale = np.linalg.norm(X, axis=0)\n"
+          "    X /= scale\n"
+          "    return np.linalg.solve(X.T @ X, X.T @ y) / scale"), kind="inplace"),
+    edit("fit_least_squares", "computes in float32 (np.float32 arrays) instead of float64",
+         ("X = np.asarray(X, dtype=float)", "X = np.asarray(X, dtype=np.float32)"),
+         ("y = np.asarray(y, dtype=float)", "y = np.asarray(y, dtype=np.float32)"), kind="dtype"),
+]
 
+POLYNOMIAL_FEATURES = [
+    edit("polynomial_features", "no bias column: the powers start at x^1",
+         ("np.arange(degree + 1)", "np.arange(1, degree + 1)")),
+    edit("polynomial_features", "off by one: the powers stop at x^(degree-1)",
+         ("np.arange(degree + 1)", "np.arange(degree)")),
+    edit("polynomial_features", "decreasing powers (np.vander's default order) instead of x^0, x^1, ...",
+         ("return x[:, None] ** np.arange(degree + 1)", "return np.vander(x, degree + 1)")),
+    edit("polynomial_features", "multiplies by j instead of raising to the power j",
+         ("x[:, None] ** np.arange(degree + 1)", "x[:, None] * np.arange(degree + 1)")),
+    edit("polynomial_features", "transposed: one row per power instead of one row per sample",
+         ("x[:, None] ** np.arange(degree + 1)", "x[None, :] ** np.arange(degree + 1)[:, None]")),
+    edit("polynomial_features", "builds the powers by multiplying x into itself in place (col = x; col *= x), "
+         "which changes x",
+         ("    return x[:, None] ** np.arange(degree + 1)",
+          "    Phi = np.ones((len(x), degree + 1))\n"
+          "    col = x\n"
+          "    for j in range(1, degree + 1):\n"
+          "        Phi[:, j] = col\n"
+          "        col *= x\n"
+          "    return Phi"), kind="inplace"),
+    edit("polynomial_features", "computes x^j as exp(j log x): NaN for negative x and for x = 0",
+         ("return x[:, None] ** np.arange(degree + 1)",
+          "return np.exp(np.arange(degree + 1) * np.log(x[:, None]))"), kind="edge"),
+    edit("polynomial_features", "computes in float32 (float32 inputs and powers) instead of float64",
+         ("x = np.asarray(x, dtype=float)", "x = np.asarray(x, dtype=np.float32)"),
+         ("np.arange(degree + 1)", "np.arange(degree + 1, dtype=np.float32)"), kind="dtype"),
+]
 
-def _mutants(cell: str, cases: list[tuple[str, str]]) -> list[Mutant]:
-    return [Mutant(cell=cell, fails=f"test_{cell}", why=why, source=_src(code)) for why, code in cases]
+MSE = [
+    edit("mse", "sum of squares instead of the mean",
+         ("float(np.mean(diff**2))", "float(np.sum(diff**2))")),
+    edit("mse", "root mean squared error (an extra square root)",
+         ("float(np.mean(diff**2))", "float(np.sqrt(np.mean(diff**2)))")),
+    edit("mse", "mean absolute error instead of the mean squared error",
+         ("float(np.mean(diff**2))", "float(np.mean(np.abs(diff)))")),
+    edit("mse", "squares the mean error instead of averaging the squared errors",
+         ("float(np.mean(diff**2))", "float(np.mean(diff) ** 2)")),
+    edit("mse", "averages over the first axis only (an array for inputs with several axes)",
+         ("return float(np.mean(diff**2))", "return np.mean(diff**2, axis=0)")),
+    edit("mse", "subtracts in place (diff = y_true; diff -= y_pred), which changes y_true",
+         ("    diff = np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)",
+          "    diff = np.asarray(y_true, dtype=float)\n"
+          "    diff -= np.asarray(y_pred, dtype=float)"), kind="inplace"),
+    edit("mse", "computes in float32, which keeps only about 7 significant digits",
+         ("np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)",
+          "np.asarray(y_true, dtype=np.float32) - np.asarray(y_pred, dtype=np.float32)"), kind="dtype"),
+]
 
+FIT_RIDGE = [
+    edit("fit_ridge", "adds lam to every entry of X^T X instead of only to its diagonal",
+         ("X.T @ X + lam * np.eye(d)", "X.T @ X + lam")),
+    edit("fit_ridge", "leaves the first weight (the bias) unpenalised, against the course's convention",
+         ("return np.linalg.solve(X.T @ X + lam * np.eye(d), X.T @ y)",
+          "penalty = lam * np.eye(d)\n"
+          "    penalty[0, 0] = 0.0\n"
+          "    return np.linalg.solve(X.T @ X + penalty, X.T @ y)")),
+    edit("fit_ridge", "scales the penalty by the number of samples (lam * n)",
+         ("lam * np.eye(d)", "lam * len(y) * np.eye(d)")),
+    edit("fit_ridge", "shrinks the least-squares weights by 1 / (1 + lam) instead of solving the ridge system",
+         ("np.linalg.solve(X.T @ X + lam * np.eye(d), X.T @ y)",
+          "np.linalg.solve(X.T @ X, X.T @ y) / (1.0 + lam)")),
+    edit("fit_ridge", "puts lam / 2 on the diagonal (mixes the 1/2 ||Xw - y||^2 and ||Xw - y||^2 conventions)",
+         ("lam * np.eye(d)", "lam / 2 * np.eye(d)")),
+    edit("fit_ridge", "ignores lam: adds the identity matrix itself (as if lam were always 1)",
+         ("lam * np.eye(d)", "np.eye(d)"), kind="ignored"),
+    edit("fit_ridge", "rescales the columns of X in place (X /= norms), which changes the caller's X",
+         ("    d = X.shape[1]\n",
+          "    d = X.shape[1]\n"
+          "    X /= np.linalg.norm(X, axis=0)\n"), kind="inplace"),
+    edit("fit_ridge", "computes in float32 instead of float64",
+         ("X = np.asarray(X, dtype=float)", "X = np.asarray(X, dtype=np.float32)"),
+         ("y = np.asarray(y, dtype=float)", "y = np.asarray(y, dtype=np.float32)"),
+         ("lam * np.eye(d)", "np.float32(lam) * np.eye(d, dtype=np.float32)"), kind="dtype"),
+]
 
-FIT_LEAST_SQUARES = _mutants("fit_least_squares", [
-    ("returns a column vector (d, 1) because y was reshaped to (n, 1)", """
-        def fit_least_squares(X, y):
-            y = np.asarray(y, dtype=float).reshape(-1, 1)
-            return np.linalg.solve(X.T @ X, X.T @ y)
-    """),
-    ("adds its own column of ones although X already carries any bias", """
-        def fit_least_squares(X, y):
-            Xb = np.column_stack([np.ones(len(X)), X])
-            return np.linalg.solve(Xb.T @ Xb, Xb.T @ y)
-    """),
-    ("missing transpose: X X^T instead of X^T X", """
-        def fit_least_squares(X, y):
-            return np.linalg.solve(X @ X.T, X.T @ y)
-    """),
-    ("divides by the column norms instead of solving the system (ignores correlations)", """
-        def fit_least_squares(X, y):
-            return (X.T @ y) / np.sum(X**2, axis=0)
-    """),
-    ("forgets X^T on the right-hand side", """
-        def fit_least_squares(X, y):
-            return np.linalg.solve(X.T @ X, y[: X.shape[1]])
-    """),
-])
+KFOLD_INDICES = [
+    edit("kfold_indices", "drops the remainder: the last n % k samples are never validated",
+         ("    sizes[: n % k] += 1\n", ""), kind="edge"),
+    edit("kfold_indices", "puts the whole remainder n % k into the last fold",
+         ("sizes[: n % k] += 1", "sizes[-1] += n % k"), kind="edge"),
+    edit("kfold_indices", "the larger folds come last instead of first",
+         ("sizes[: n % k] += 1", "sizes[k - n % k:] += 1"), kind="edge"),
+    edit("kfold_indices", "interleaved folds (every k-th index) instead of contiguous blocks",
+         ("        val_idx = np.arange(start, start + size)\n"
+          "        train_idx = np.concatenate([np.arange(0, start), np.arange(start + size, n)])",
+          "        val_idx = np.arange(len(folds), n, k)\n"
+          "        train_idx = np.setdiff1d(np.arange(n), val_idx)")),
+    edit("kfold_indices", "the training indices include the validation fold (uses all indices)",
+         ("np.concatenate([np.arange(0, start), np.arange(start + size, n)])", "np.arange(n)")),
+    edit("kfold_indices", "returns float index arrays (fold sizes kept as floats)",
+         ("np.full(k, n // k, dtype=int)", "np.full(k, n // k, dtype=float)"), kind="dtype"),
+]
 
-POLYNOMIAL_FEATURES = _mutants("polynomial_features", [
-    ("no bias column: powers start at x^1", """
-        def polynomial_features(x, degree):
-            x = np.asarray(x, dtype=float)
-            return x[:, None] ** np.arange(1, degree + 1)
-    """),
-    ("off by one: powers stop at x^(degree-1)", """
-        def polynomial_features(x, degree):
-            x = np.asarray(x, dtype=float)
-            return x[:, None] ** np.arange(degree)
-    """),
-    ("decreasing powers (np.vander's default order)", """
-        def polynomial_features(x, degree):
-            return np.vander(np.asarray(x, dtype=float), degree + 1)
-    """),
-    ("multiplies by j instead of raising to the power j", """
-        def polynomial_features(x, degree):
-            x = np.asarray(x, dtype=float)
-            return x[:, None] * np.arange(degree + 1)
-    """),
-    ("transposed: one row per power instead of one row per sample", """
-        def polynomial_features(x, degree):
-            x = np.asarray(x, dtype=float)
-            return x[None, :] ** np.arange(degree + 1)[:, None]
-    """),
-])
+CROSS_VAL_MSE = [
+    edit("cross_val_mse", "evaluates on the training folds instead of the held-out fold",
+         ("errors.append(mse(y[val_idx], X[val_idx] @ w))",
+          "errors.append(mse(y[train_idx], X[train_idx] @ w))")),
+    edit("cross_val_mse", "fits on all data, so the validation fold leaks into training",
+         ("w = fit(X[train_idx], y[train_idx])", "w = fit(X, y)")),
+    edit("cross_val_mse", "pools all squared errors (weights the folds by their size) instead of "
+         "averaging the k fold errors",
+         ("errors.append(mse(y[val_idx], X[val_idx] @ w))",
+          "errors.extend((y[val_idx] - X[val_idx] @ w) ** 2)")),
+    edit("cross_val_mse", "sums the fold errors instead of averaging them",
+         ("return float(np.mean(errors))", "return float(np.sum(errors))")),
+    edit("cross_val_mse", "off by one: skips the last fold",
+         ("kfold_indices(len(y), k):", "kfold_indices(len(y), k)[:-1]:"), kind="edge"),
+    edit("cross_val_mse", "ignores the fit argument and always fits least squares",
+         ("w = fit(X[train_idx], y[train_idx])", "w = fit_least_squares(X[train_idx], y[train_idx])"),
+         kind="ignored"),
+    edit("cross_val_mse", "ignores k and always uses 5 folds",
+         ("kfold_indices(len(y), k)", "kfold_indices(len(y), 5)"), kind="ignored"),
+    edit("cross_val_mse", "centres X and y in place before splitting, which changes the caller's arrays",
+         ("    errors = []\n",
+          "    X -= X.mean(axis=0)\n"
+          "    y -= y.mean()\n"
+          "    errors = []\n"), kind="inplace"),
+]
 
-MSE = _mutants("mse", [
-    ("sum of squares instead of the mean", """
-        def mse(y_true, y_pred):
-            return float(np.sum((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
-    """),
-    ("root mean squared error (extra square root)", """
-        def mse(y_true, y_pred):
-            return float(np.sqrt(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2)))
-    """),
-    ("mean absolute error instead of squared", """
-        def mse(y_true, y_pred):
-            return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
-    """),
-    ("squares the mean error instead of averaging the squared errors", """
-        def mse(y_true, y_pred):
-            return float(np.mean(np.asarray(y_true) - np.asarray(y_pred)) ** 2)
-    """),
-    ("averages over the first axis only (an array for multi-axis inputs)", """
-        def mse(y_true, y_pred):
-            return np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2, axis=0)
-    """),
-])
+RANDOM_SEARCH = [
+    edit("random_search", "seeds and draws from numpy's global generator (np.random.seed, np.random.uniform) "
+         "instead of using rng",
+         ("    thetas = rng.uniform(low, high,", "    np.random.seed(0)\n    thetas = np.random.uniform(low, high,"),
+         kind="rng"),
+    edit("random_search", "makes a generator of its own with a fixed seed instead of using rng",
+         ("thetas = rng.uniform(", "thetas = np.random.default_rng(0).uniform("), kind="rng"),
+    edit("random_search", "ignores low and high: draws every coordinate from [0, 1)",
+         ("rng.uniform(low, high, size=(n_trials, low.shape[0]))",
+          "rng.uniform(size=(n_trials, low.shape[0]))"), kind="ignored"),
+    edit("random_search", "computes the box width in place (high -= low), which changes the caller's high",
+         ("    thetas = rng.uniform(low, high, size=(n_trials, low.shape[0]))",
+          "    high -= low\n"
+          "    thetas = low + high * rng.random((n_trials, low.shape[0]))"), kind="inplace"),
+    edit("random_search", "one random number per trial for all coordinates: the trials lie on the box's diagonal",
+         ("rng.uniform(low, high, size=(n_trials, low.shape[0]))",
+          "low + (high - low) * rng.random((n_trials, 1))")),
+    edit("random_search", "returns the index of the largest value instead of the smallest",
+         ("best = int(np.argmin(values))", "best = int(np.argmax(values))")),
+    edit("random_search", "keeps the last of several tied best trials (<= instead of <)",
+         ("    best = int(np.argmin(values))",
+          "    best = 0\n"
+          "    for t in range(n_trials):\n"
+          "        if values[t] <= values[best]:\n"
+          "            best = t"), kind="edge"),
+]
 
-FIT_RIDGE = _mutants("fit_ridge", [
-    ("adds lam to every entry of X^T X instead of its diagonal", """
-        def fit_ridge(X, y, lam):
-            return np.linalg.solve(X.T @ X + lam, X.T @ y)
-    """),
-    ("leaves the first weight (the bias) unpenalised against the stated convention", """
-        def fit_ridge(X, y, lam):
-            penalty = lam * np.eye(X.shape[1])
-            penalty[0, 0] = 0.0
-            return np.linalg.solve(X.T @ X + penalty, X.T @ y)
-    """),
-    ("scales the penalty by the number of samples", """
-        def fit_ridge(X, y, lam):
-            return np.linalg.solve(X.T @ X + lam * len(y) * np.eye(X.shape[1]), X.T @ y)
-    """),
-    ("shrinks the least-squares weights by 1 / (1 + lam) instead of solving the ridge system", """
-        def fit_ridge(X, y, lam):
-            return np.linalg.solve(X.T @ X, X.T @ y) / (1.0 + lam)
-    """),
-    ("penalty lam^2 instead of lam", """
-        def fit_ridge(X, y, lam):
-            return np.linalg.solve(X.T @ X + lam**2 * np.eye(X.shape[1]), X.T @ y)
-    """),
-])
+BIAS_VARIANCE = [
+    edit("bias_variance", "bias with the sign flipped (true value minus mean estimate)",
+         ("bias = mean - true_value", "bias = true_value - mean")),
+    edit("bias_variance", "variance divided by S - 1 instead of S",
+         ("variance = np.mean((estimates - mean) ** 2)",
+          "variance = np.sum((estimates - mean) ** 2) / (len(estimates) - 1)")),
+    edit("bias_variance", "returns the standard deviation instead of the variance",
+         ("variance = np.mean((estimates - mean) ** 2)", "variance = np.std(estimates)")),
+    edit("bias_variance", "spread around the true value (that is the MSE) instead of around the mean estimate",
+         ("np.mean((estimates - mean) ** 2)", "np.mean((estimates - true_value) ** 2)")),
+    edit("bias_variance", "applies the estimator once to all data sets stacked together",
+         ("estimates = np.array([float(estimator(data)) for data in datasets])",
+          "estimates = np.atleast_1d(np.asarray(estimator(np.asarray(datasets)), dtype=float))")),
+    edit("bias_variance", "ignores the estimator and averages each data set instead",
+         ("float(estimator(data))", "float(np.mean(data))"), kind="ignored"),
+]
 
-KFOLD_INDICES = _mutants("kfold_indices", [
-    ("drops the remainder: n % k samples are never validated", """
-        def kfold_indices(n, k):
-            size = n // k
-            folds = []
-            for i in range(k):
-                val_idx = np.arange(i * size, (i + 1) * size)
-                folds.append((np.setdiff1d(np.arange(n), val_idx), val_idx))
-            return folds
-    """),
-    ("puts the whole remainder into the last fold", """
-        def kfold_indices(n, k):
-            size = n // k
-            folds = []
-            for i in range(k):
-                stop = n if i == k - 1 else (i + 1) * size
-                val_idx = np.arange(i * size, stop)
-                folds.append((np.setdiff1d(np.arange(n), val_idx), val_idx))
-            return folds
-    """),
-    ("interleaved folds (every k-th index) instead of contiguous blocks", """
-        def kfold_indices(n, k):
-            folds = []
-            for i in range(k):
-                val_idx = np.arange(i, n, k)
-                folds.append((np.setdiff1d(np.arange(n), val_idx), val_idx))
-            return folds
-    """),
-    ("training set overlaps the validation fold (uses all indices)", """
-        def kfold_indices(n, k):
-            folds = []
-            for val_idx in np.array_split(np.arange(n), k):
-                folds.append((np.arange(n), val_idx))
-            return folds
-    """),
-    ("the larger folds come last instead of first", """
-        def kfold_indices(n, k):
-            sizes = [n // k + (1 if i >= k - n % k else 0) for i in range(k)]
-            folds, start = [], 0
-            for size in sizes:
-                val_idx = np.arange(start, start + size)
-                folds.append((np.setdiff1d(np.arange(n), val_idx), val_idx))
-                start += size
-            return folds
-    """),
-])
+GAUSSIAN_MLE = [
+    edit("gaussian_mle", "unbiased 1/(N-1) variance instead of the maximum-likelihood 1/N",
+         ("var = np.mean((x - mu) ** 2)", "var = np.sum((x - mu) ** 2) / (len(x) - 1)")),
+    edit("gaussian_mle", "returns the standard deviation instead of the variance",
+         ("var = np.mean((x - mu) ** 2)", "var = np.sqrt(np.mean((x - mu) ** 2))")),
+    edit("gaussian_mle", "forgets to subtract the mean: returns the mean of x^2",
+         ("var = np.mean((x - mu) ** 2)", "var = np.mean(x**2)")),
+    edit("gaussian_mle", "the median instead of the mean",
+         ("mu = x.mean()", "mu = np.median(x)")),
+    edit("gaussian_mle", "one-pass formula mean(x^2) - mu^2, which cancels catastrophically for large |mu|",
+         ("var = np.mean((x - mu) ** 2)", "var = np.mean(x**2) - mu**2"), kind="edge"),
+    edit("gaussian_mle", "centres x in place (x -= mu), which changes the caller's array",
+         ("    var = np.mean((x - mu) ** 2)", "    x -= mu\n    var = np.mean(x**2)"), kind="inplace"),
+    edit("gaussian_mle", "computes in float32 instead of float64",
+         ("x = np.asarray(x, dtype=float)", "x = np.asarray(x, dtype=np.float32)"), kind="dtype"),
+]
 
-CROSS_VAL_MSE = _mutants("cross_val_mse", [
-    ("evaluates on the training folds instead of the held-out fold", """
-        def cross_val_mse(X, y, k, fit):
-            errors = []
-            for train_idx, val_idx in kfold_indices(len(y), k):
-                w = fit(X[train_idx], y[train_idx])
-                errors.append(mse(y[train_idx], X[train_idx] @ w))
-            return float(np.mean(errors))
-    """),
-    ("fits on all data (the validation fold leaks into training)", """
-        def cross_val_mse(X, y, k, fit):
-            errors = []
-            for train_idx, val_idx in kfold_indices(len(y), k):
-                w = fit(X, y)
-                errors.append(mse(y[val_idx], X[val_idx] @ w))
-            return float(np.mean(errors))
-    """),
-    ("pools all squared errors (weights folds by size) instead of averaging fold MSEs", """
-        def cross_val_mse(X, y, k, fit):
-            total = 0.0
-            for train_idx, val_idx in kfold_indices(len(y), k):
-                w = fit(X[train_idx], y[train_idx])
-                total += np.sum((y[val_idx] - X[val_idx] @ w) ** 2)
-            return float(total / len(y))
-    """),
-    ("sums the fold errors instead of averaging them", """
-        def cross_val_mse(X, y, k, fit):
-            total = 0.0
-            for train_idx, val_idx in kfold_indices(len(y), k):
-                w = fit(X[train_idx], y[train_idx])
-                total += mse(y[val_idx], X[val_idx] @ w)
-            return float(total)
-    """),
-    ("off by one: skips the last fold", """
-        def cross_val_mse(X, y, k, fit):
-            errors = []
-            for train_idx, val_idx in kfold_indices(len(y), k)[:-1]:
-                w = fit(X[train_idx], y[train_idx])
-                errors.append(mse(y[val_idx], X[val_idx] @ w))
-            return float(np.mean(errors))
-    """),
-])
+CROSS_ENTROPY = [
+    edit("cross_entropy", "swaps the arguments: computes H(q, p) instead of H(p, q)",
+         ("np.log(np.where(p > 0, q, 1.0))", "np.log(np.where(q > 0, p, 1.0))"),
+         ("-np.sum(p * log_q, axis=-1)", "-np.sum(q * log_q, axis=-1)")),
+    edit("cross_entropy", "forgets the minus sign (a negative cross-entropy)",
+         ("return -np.sum(p * log_q, axis=-1)", "return np.sum(p * log_q, axis=-1)")),
+    edit("cross_entropy", "log base 2 (bits) instead of the natural log (nats)",
+         ("log_q = np.log(", "log_q = np.log2(")),
+    edit("cross_entropy", "averages over the K outcomes instead of summing",
+         ("-np.sum(p * log_q, axis=-1)", "-np.mean(p * log_q, axis=-1)")),
+    edit("cross_entropy", "sums over every entry of a batch (one number) instead of over the last axis",
+         ("-np.sum(p * log_q, axis=-1)", "-np.sum(p * log_q)")),
+    edit("cross_entropy", "sums over axis 0 (scipy's default) instead of the last axis",
+         ("-np.sum(p * log_q, axis=-1)", "-np.sum(p * log_q, axis=0)")),
+    edit("cross_entropy", "no 0 log 0 = 0 convention: an outcome with p = 0 and q = 0 gives NaN",
+         ("np.log(np.where(p > 0, q, 1.0))", "np.log(q)"), kind="edge"),
+    edit("cross_entropy", "adds a small epsilon inside the log, so q = 0 where p > 0 gives about 27.6 "
+         "instead of infinity",
+         ("np.log(np.where(p > 0, q, 1.0))", "np.log(np.where(p > 0, q, 1.0) + 1e-12)"), kind="edge"),
+    edit("cross_entropy", "replaces zeros of q in place (q[q == 0] = 1e-12), which changes the caller's q",
+         ("    q = np.asarray(q, dtype=float)\n",
+          "    q = np.asarray(q, dtype=float)\n"
+          "    q[q == 0] = 1e-12\n"), kind="inplace"),
+    edit("cross_entropy", "computes in float32 instead of float64",
+         ("p = np.asarray(p, dtype=float)", "p = np.asarray(p, dtype=np.float32)"),
+         ("q = np.asarray(q, dtype=float)", "q = np.asarray(q, dtype=np.float32)"), kind="dtype"),
+]
 
-BIAS_VARIANCE = _mutants("bias_variance", [
-    ("bias with the sign flipped (true value minus mean estimate)", """
-        def bias_variance(estimator, datasets, true_value):
-            estimates = np.array([estimator(d) for d in datasets], dtype=float)
-            return float(true_value - estimates.mean()), float(estimates.var())
-    """),
-    ("variance divided by S - 1 instead of S", """
-        def bias_variance(estimator, datasets, true_value):
-            estimates = np.array([estimator(d) for d in datasets], dtype=float)
-            return float(estimates.mean() - true_value), float(estimates.var(ddof=1))
-    """),
-    ("returns the standard deviation instead of the variance", """
-        def bias_variance(estimator, datasets, true_value):
-            estimates = np.array([estimator(d) for d in datasets], dtype=float)
-            return float(estimates.mean() - true_value), float(estimates.std())
-    """),
-    ("spread around the true value (that is the MSE) instead of around the mean estimate", """
-        def bias_variance(estimator, datasets, true_value):
-            estimates = np.array([estimator(d) for d in datasets], dtype=float)
-            return (float(estimates.mean() - true_value),
-                    float(np.mean((estimates - true_value) ** 2)))
-    """),
-    ("applies the estimator once to all data sets stacked together", """
-        def bias_variance(estimator, datasets, true_value):
-            estimates = np.atleast_1d(np.asarray(estimator(np.asarray(datasets)), dtype=float))
-            return float(estimates.mean() - true_value), float(estimates.var())
-    """),
-])
+KL_DIVERGENCE = [
+    edit("kl_divergence", "swaps the arguments: computes KL(q || p) instead of KL(p || q)",
+         ("support = p > 0", "support = q > 0"),
+         ("np.log(np.where(support, p, 1.0)) - np.log(np.where(support, q, 1.0))",
+          "np.log(np.where(support, q, 1.0)) - np.log(np.where(support, p, 1.0))"),
+         ("np.sum(p * log_ratio, axis=-1)", "np.sum(q * log_ratio, axis=-1)")),
+    edit("kl_divergence", "log(q / p) instead of log(p / q) (the sign is flipped)",
+         ("return np.sum(p * log_ratio, axis=-1)", "return -np.sum(p * log_ratio, axis=-1)")),
+    edit("kl_divergence", "log base 2 (bits) instead of the natural log (nats)",
+         ("np.log(np.where(support, p, 1.0)) - np.log(np.where(support, q, 1.0))",
+          "np.log2(np.where(support, p, 1.0)) - np.log2(np.where(support, q, 1.0))")),
+    edit("kl_divergence", "forgets to weight the log-ratios by p",
+         ("np.sum(p * log_ratio, axis=-1)", "np.sum(log_ratio, axis=-1)")),
+    edit("kl_divergence", "sums over axis 0 (scipy's default) instead of the last axis",
+         ("np.sum(p * log_ratio, axis=-1)", "np.sum(p * log_ratio, axis=0)")),
+    edit("kl_divergence", "no 0 log 0 = 0 convention: an outcome with p = 0 gives NaN",
+         ("np.log(np.where(support, p, 1.0)) - np.log(np.where(support, q, 1.0))",
+          "np.log(p) - np.log(q)"), kind="edge"),
+    edit("kl_divergence", "adds a small epsilon inside the logs, so q = 0 where p > 0 gives a finite value "
+         "instead of infinity",
+         ("np.log(np.where(support, p, 1.0)) - np.log(np.where(support, q, 1.0))",
+          "np.log(np.where(support, p, 1.0) + 1e-12) - np.log(np.where(support, q, 1.0) + 1e-12)"),
+         kind="edge"),
+    edit("kl_divergence", "replaces zeros of q in place (q[q == 0] = 1e-12), which changes the caller's q",
+         ("    q = np.asarray(q, dtype=float)\n",
+          "    q = np.asarray(q, dtype=float)\n"
+          "    q[q == 0] = 1e-12\n"), kind="inplace"),
+    edit("kl_divergence", "computes in float32 instead of float64",
+         ("p = np.asarray(p, dtype=float)", "p = np.asarray(p, dtype=np.float32)"),
+         ("q = np.asarray(q, dtype=float)", "q = np.asarray(q, dtype=np.float32)"), kind="dtype"),
+]
 
-GAUSSIAN_MLE = _mutants("gaussian_mle", [
-    ("unbiased 1/(N-1) variance instead of the maximum-likelihood 1/N", """
-        def gaussian_mle(x):
-            x = np.asarray(x, dtype=float)
-            return float(x.mean()), float(np.sum((x - x.mean()) ** 2) / (len(x) - 1))
-    """),
-    ("returns the standard deviation instead of the variance", """
-        def gaussian_mle(x):
-            x = np.asarray(x, dtype=float)
-            return float(x.mean()), float(x.std())
-    """),
-    ("forgets to subtract the mean: mean of x^2", """
-        def gaussian_mle(x):
-            x = np.asarray(x, dtype=float)
-            return float(x.mean()), float(np.mean(x**2))
-    """),
-    ("median instead of the mean", """
-        def gaussian_mle(x):
-            x = np.asarray(x, dtype=float)
-            mu = np.median(x)
-            return float(mu), float(np.mean((x - mu) ** 2))
-    """),
-    ("one-pass formula mean(x^2) - mu^2, which cancels catastrophically for large |mu|", """
-        def gaussian_mle(x):
-            x = np.asarray(x, dtype=float)
-            mu = x.mean()
-            return float(mu), float(np.mean(x**2) - mu**2)
-    """),
-])
-
-MUTANTS: list[Mutant] = [
+MUTANTS = [
     *FIT_LEAST_SQUARES,
     *POLYNOMIAL_FEATURES,
     *MSE,
     *FIT_RIDGE,
     *KFOLD_INDICES,
     *CROSS_VAL_MSE,
+    *RANDOM_SEARCH,
     *BIAS_VARIANCE,
     *GAUSSIAN_MLE,
+    *CROSS_ENTROPY,
+    *KL_DIVERGENCE,
 ]

@@ -1,564 +1,352 @@
-"""Plausible wrong solutions for chapter 05; each must make its named tests cell fail.
+"""Plausible wrong solutions for chapter 05; each must make its tests cell fail.
 
-The first mutant is also used as "the student with one mistake" in the grading test, so it
-must break its own tests cell only (Adam without bias correction: only test_adam uses Adam).
-
-Most mutants are written as one small edit of a correct solution (``_edit``), so that each
-differs from the reference in exactly the mistake it names.
+Every mutant is the chapter's own solution cell with a few exact replacements (``edit``), so it
+differs from the reference in exactly the mistake its ``why`` names; ``why`` is shown to a
+student whose results match it. The first mutant (Adam without bias correction) breaks its own
+tests cell only: no later tests cell uses Adam.
 """
 
 from __future__ import annotations
 
-import textwrap
+from pathlib import Path
 
-from autograder.mutants import Mutant
+from autograder.mutants import editor
 
+edit = editor(Path(__file__).resolve().parents[1] / "05_optimization.py")
 
-def _src(code: str) -> str:
-    return textwrap.dedent(code).strip() + "\n"
-
-
-def _edit(base: str, *replacements: tuple[str, str]) -> str:
-    """``base`` with each ``old`` replaced by ``new`` (every ``old`` must occur)."""
-    text = _src(base)
-    for old, new in replacements:
-        old, new = textwrap.dedent(old).strip("\n"), textwrap.dedent(new).strip("\n")
-        for width in range(0, 17, 4):  # multi-line edits: find the block at its indentation
-            shifted = textwrap.indent(old, " " * width) if width else old
-            if shifted in text:
-                text = text.replace(shifted, textwrap.indent(new, " " * width) if width else new)
-                break
-        else:
-            raise ValueError(f"mutant edit: {old!r} not found")
-    return text
-
-
-def _mutants(cell: str, cases: list[tuple[str, str]]) -> list[Mutant]:
-    return [Mutant(cell=cell, fails=f"test_{cell}", why=why, source=source) for why, source in cases]
-
+WD = "g = grads[name] + self.weight_decay * w"  # the weight-decay line every optimizer shares
+WD_INTO_GRADS = "g = grads[name]\n            g += self.weight_decay * w"
+WD_INTO_DICT = "grads[name] += self.weight_decay * w\n            g = grads[name]"
 
 # --------------------------------------------------------------------------- minibatches
 
-MINIBATCHES_OK = """
-def minibatches(X, y, batch_size, rng=None, drop_last=False):
-    n = len(X)
-    order = np.arange(n) if rng is None else rng.permutation(n)
-    stop = n - n % batch_size if drop_last else n
-    batches = []
-    for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size]
-        batches.append((X[idx], y[idx]))
-    return batches
-"""
+ORDER = "order = np.arange(n) if rng is None else rng.permutation(n)"
+STOP = "stop = n - n % batch_size if drop_last else n"
 
-MINIBATCHES = _mutants("minibatches", [
-    ("always drops the last partial batch (range(n // B) batches)", _edit(
-        MINIBATCHES_OK, ("stop = n - n % batch_size if drop_last else n", "stop = n - n % batch_size"))),
-    ("shuffles X and y with two different permutations", _src("""
-        def minibatches(X, y, batch_size, rng=None, drop_last=False):
-            n = len(X)
-            if rng is not None:
-                X = X[rng.permutation(n)]
-                y = y[rng.permutation(n)]
-            stop = n - n % batch_size if drop_last else n
-            return [(X[s:s + batch_size], y[s:s + batch_size]) for s in range(0, stop, batch_size)]
-    """)),
-    ("ignores rng: never shuffles", _edit(
-        MINIBATCHES_OK, ("order = np.arange(n) if rng is None else rng.permutation(n)", "order = np.arange(n)"))),
-    ("draws the order with replacement (rng.integers), so examples repeat or go missing", _edit(
-        MINIBATCHES_OK, ("rng.permutation(n)", "rng.integers(0, n, size=n)"))),
-    ("ignores drop_last: always keeps the partial batch", _edit(
-        MINIBATCHES_OK, ("stop = n - n % batch_size if drop_last else n", "stop = n"))),
-])
+MINIBATCHES = [
+    edit("minibatches", "always drops the last partial batch, also without drop_last", (STOP, "stop = n - n % batch_size")),
+    edit("minibatches", "shuffles X and y with two different permutations, so the labels no longer match",
+         (ORDER, "order_y = np.arange(n) if rng is None else rng.permutation(n)\n"
+                 "    order = np.arange(n) if rng is None else rng.permutation(n)"),
+         ("batches.append((X[idx], y[idx]))", "batches.append((X[idx], y[order_y[start:start + batch_size]]))")),
+    edit("minibatches", "ignores rng: never shuffles", (ORDER, "order = np.arange(n)"), kind="ignored"),
+    edit("minibatches", "draws the order with replacement (rng.integers), so examples repeat or go missing",
+         ("else rng.permutation(n)", "else rng.integers(0, n, size=n)")),
+    edit("minibatches", "ignores drop_last: always keeps the partial batch", (STOP, "stop = n"), kind="ignored"),
+    edit("minibatches", "shuffles with np.random.permutation instead of the rng it is given",
+         ("else rng.permutation(n)", "else np.random.permutation(n)"), kind="rng"),
+    edit("minibatches", "shuffles with a generator of its own (default_rng(0)), not the rng argument: "
+         "every epoch gets the same order",
+         ("else rng.permutation(n)", "else np.random.default_rng(0).permutation(n)"), kind="rng"),
+    edit("minibatches", "shuffles the caller's X and y in place (X[:] = X[perm]) instead of indexing copies",
+         (ORDER, "order = np.arange(n)\n    if rng is not None:\n        perm = rng.permutation(n)\n"
+                 "        X[:], y[:] = X[perm], y[perm]"), kind="inplace"),
+    edit("minibatches", "makes n // B + 1 batches: an extra (empty or too small) batch when B divides the "
+         "number of examples kept",
+         ("for start in range(0, stop, batch_size):",
+          "for start in range(0, (stop // batch_size + 1) * batch_size, batch_size):"), kind="edge"),
+]
 
 # --------------------------------------------------------------------------- SGD
 
-SGD_OK = """
-class SGD:
-    def __init__(self, params, lr, weight_decay=0.0):
-        self.params = params
-        self.lr = lr
-        self.weight_decay = weight_decay
-
-    def step(self, grads):
-        for name, w in self.params.items():
-            g = grads[name] + self.weight_decay * w
-            w -= self.lr * g
-"""
-
-SGD = _mutants("sgd", [
-    ("gradient ascent: adds the gradient instead of subtracting it", _edit(
-        SGD_OK, ("w -= self.lr * g", "w += self.lr * g"))),
-    ("puts a new array into the dict instead of updating in place (the model keeps the old one)", _edit(
-        SGD_OK, ("w -= self.lr * g", "self.params[name] = w - self.lr * g"))),
-    ("weight decay with the wrong sign (pushes weights away from 0)", _edit(
-        SGD_OK, ("g = grads[name] + self.weight_decay * w", "g = grads[name] - self.weight_decay * w"))),
-    ("weight decay as a shrink factor without the learning rate: w *= 1 - weight_decay", _edit(
-        SGD_OK, ("""
-            g = grads[name] + self.weight_decay * w
-            w -= self.lr * g
-        """, """
-            w *= 1.0 - self.weight_decay
-            w -= self.lr * grads[name]
-        """))),
-])
+SGD = [
+    edit("sgd", "gradient ascent: adds the gradient instead of subtracting it", ("w -= self.lr * g", "w += self.lr * g")),
+    edit("sgd", "puts a new array into the dict instead of updating it in place (the model keeps the old one)",
+         ("w -= self.lr * g", "self.params[name] = w - self.lr * g")),
+    edit("sgd", "weight decay with the wrong sign (pushes weights away from 0)",
+         (WD, "g = grads[name] - self.weight_decay * w")),
+    edit("sgd", "weight decay as a shrink factor without the learning rate: w *= 1 - weight_decay",
+         (WD + "\n            w -= self.lr * g", "w *= 1.0 - self.weight_decay\n            w -= self.lr * grads[name]")),
+    edit("sgd", "ignores weight_decay", (WD, "g = grads[name]"), kind="ignored"),
+    edit("sgd", "adds the weight decay into the caller's gradient array (g = grads[name]; g += ...)",
+         (WD, WD_INTO_GRADS), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- momentum
 
-MOMENTUM_OK = """
-class SGDMomentum:
-    def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
-        self.params = params
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.velocity = {name: np.zeros_like(w) for name, w in params.items()}
-
-    def step(self, grads):
-        for name, w in self.params.items():
-            g = grads[name] + self.weight_decay * w
-            v = self.velocity[name]
-            v *= self.momentum
-            v += g
-            w -= self.lr * v
-"""
-
-MOMENTUM = _mutants("momentum", [
-    ("momentum with the sign flipped: v = mu v - g, then w -= lr v (climbs the loss)", _edit(
-        MOMENTUM_OK, ("v += g", "v -= g"))),
-    ("dampened (moving-average) velocity v = mu v + (1 - mu) g instead of torch's v = mu v + g", _edit(
-        MOMENTUM_OK, ("v += g", "v += (1.0 - self.momentum) * g"))),
-    ("learning rate inside the velocity (v = mu v + lr g; w -= v): wrong once lr changes", _edit(
-        MOMENTUM_OK, ("v += g", "v += self.lr * g"), ("w -= self.lr * v", "w -= v"))),
-    ("the velocity is not kept between steps (a fresh zero velocity each time: plain SGD)", _edit(
-        MOMENTUM_OK, ("v = self.velocity[name]", "v = np.zeros_like(w)"))),
-    ("weight decay added to the update after the momentum instead of to the gradient", _edit(
-        MOMENTUM_OK, ("g = grads[name] + self.weight_decay * w", "g = grads[name]"),
-        ("w -= self.lr * v", "w -= self.lr * (v + self.weight_decay * w)"))),
-    ("one velocity shared by all parameters (a single array, reset to each parameter's shape)", _src("""
-        class SGDMomentum:
-            def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
-                self.params = params
-                self.lr = lr
-                self.momentum = momentum
-                self.weight_decay = weight_decay
-                self.velocity = 0.0
-
-            def step(self, grads):
-                for name, w in self.params.items():
-                    g = grads[name] + self.weight_decay * w
-                    v = self.momentum * np.mean(self.velocity) + g
-                    self.velocity = v
-                    w -= self.lr * v
-    """)),
-])
+MOMENTUM = [
+    edit("momentum", "momentum with the sign flipped: v = mu v - g, then w -= lr v (climbs the loss)", ("v += g", "v -= g")),
+    edit("momentum", "dampened (moving-average) velocity v = mu v + (1 - mu) g instead of torch's v = mu v + g",
+         ("v += g", "v += (1.0 - self.momentum) * g")),
+    edit("momentum", "learning rate inside the velocity (v = mu v + lr g; w -= v): wrong once lr changes",
+         ("v += g", "v += self.lr * g"), ("w -= self.lr * v", "w -= v")),
+    edit("momentum", "the velocity is not kept between steps (a fresh zero velocity each time: plain SGD)",
+         ("v = self.velocity[name]", "v = np.zeros_like(w)")),
+    edit("momentum", "weight decay added to the update after the momentum instead of to the gradient",
+         (WD, "g = grads[name]"), ("w -= self.lr * v", "w -= self.lr * (v + self.weight_decay * w)")),
+    edit("momentum", "uses momentum 0.9 whatever momentum is given", ("v *= self.momentum", "v *= 0.9"), kind="ignored"),
+    edit("momentum", "adds the weight decay into the caller's gradient array (g = grads[name]; g += ...)",
+         (WD, WD_INTO_GRADS), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- Nesterov
 
-NESTEROV_OK = """
-class Nesterov:
-    def __init__(self, params, lr, momentum=0.9, weight_decay=0.0):
-        self.params = params
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.velocity = {name: np.zeros_like(w) for name, w in params.items()}
+NESTEROV_STEP = "w -= self.lr * (g + self.momentum * v)"
 
-    def step(self, grads):
-        for name, w in self.params.items():
-            g = grads[name] + self.weight_decay * w
-            v = self.velocity[name]
-            v *= self.momentum
-            v += g
-            w -= self.lr * (g + self.momentum * v)
-"""
-
-NESTEROV = _mutants("nesterov", [
-    ("plain momentum: steps with v instead of g + mu v", _edit(
-        NESTEROV_OK, ("w -= self.lr * (g + self.momentum * v)", "w -= self.lr * v"))),
-    ("look-ahead with the old velocity (step taken before the velocity is updated)", _edit(
-        NESTEROV_OK, ("""
-            v *= self.momentum
-            v += g
-            w -= self.lr * (g + self.momentum * v)
-        """, """
-            w -= self.lr * (g + self.momentum * v)
-            v *= self.momentum
-            v += g
-        """))),
-    ("weight decay only in the velocity: the g in the step is the raw gradient", _edit(
-        NESTEROV_OK, ("w -= self.lr * (g + self.momentum * v)",
-                      "w -= self.lr * (grads[name] + self.momentum * v)"))),
-    ("learning rate inside the velocity: wrong once lr changes", _edit(
-        NESTEROV_OK, ("v += g", "v += self.lr * g"),
-        ("w -= self.lr * (g + self.momentum * v)", "w -= self.lr * g + self.momentum * v"))),
-])
+NESTEROV = [
+    edit("nesterov", "plain momentum: steps with v instead of g + mu v", (NESTEROV_STEP, "w -= self.lr * v")),
+    edit("nesterov", "weight decay only in the velocity: the g in the step is the raw gradient",
+         (NESTEROV_STEP, "w -= self.lr * (grads[name] + self.momentum * v)")),
+    edit("nesterov", "learning rate inside the velocity: wrong once lr changes",
+         ("v += g", "v += self.lr * g"), (NESTEROV_STEP, "w -= self.lr * g + self.momentum * v")),
+    edit("nesterov", "ignores weight_decay", (WD, "g = grads[name]"), kind="ignored"),
+    edit("nesterov", "adds the weight decay into the caller's gradient dict (grads[name] += ...)",
+         (WD, WD_INTO_DICT), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- AdaGrad
 
-ADAGRAD_OK = """
-class AdaGrad:
-    def __init__(self, params, lr=0.01, eps=1e-10, weight_decay=0.0):
-        self.params = params
-        self.lr = lr
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.sum_sq = {name: np.zeros_like(w) for name, w in params.items()}
-
-    def step(self, grads):
-        for name, w in self.params.items():
-            g = grads[name] + self.weight_decay * w
-            s = self.sum_sq[name]
-            s += g * g
-            w -= self.lr * g / (np.sqrt(s) + self.eps)
-"""
-
-ADAGRAD = _mutants("adagrad", [
-    ("forgets the square root: divides by the sum of squares", _edit(
-        ADAGRAD_OK, ("np.sqrt(s) + self.eps", "s + self.eps"))),
-    ("eps inside the square root", _edit(
-        ADAGRAD_OK, ("np.sqrt(s) + self.eps", "np.sqrt(s + self.eps)"))),
-    ("a moving average (RMSProp) instead of the running sum", _edit(
-        ADAGRAD_OK, ("s += g * g", "s *= 0.9\n            s += 0.1 * g * g"))),
-    ("accumulates the raw gradient's square, without the weight decay term", _edit(
-        ADAGRAD_OK, ("s += g * g", "s += grads[name] ** 2"))),
-])
+ADAGRAD = [
+    edit("adagrad", "forgets the square root: divides by the sum of squares", ("np.sqrt(s) + self.eps", "s + self.eps")),
+    edit("adagrad", "eps inside the square root", ("np.sqrt(s) + self.eps", "np.sqrt(s + self.eps)")),
+    edit("adagrad", "a moving average (RMSProp) instead of the running sum",
+         ("s += g * g", "s *= 0.9\n            s += 0.1 * g * g")),
+    edit("adagrad", "accumulates the raw gradient's square, without the weight decay term",
+         ("s += g * g", "s += grads[name] ** 2")),
+    edit("adagrad", "uses eps=1e-10 whatever eps is given", ("np.sqrt(s) + self.eps", "np.sqrt(s) + 1e-10"),
+         kind="ignored"),
+    edit("adagrad", "adds the weight decay into the caller's gradient array (g = grads[name]; g += ...)",
+         (WD, WD_INTO_GRADS), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- RMSProp
 
-RMSPROP_OK = """
-class RMSProp:
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
-        self.params = params
-        self.lr = lr
-        self.alpha = alpha
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.avg_sq = {name: np.zeros_like(w) for name, w in params.items()}
+RMS_AVG = "s *= self.alpha\n            s += (1.0 - self.alpha) * g * g"
+RMS_STEP = "w -= self.lr * g / (np.sqrt(s) + self.eps)"
 
-    def step(self, grads):
-        for name, w in self.params.items():
-            g = grads[name] + self.weight_decay * w
-            s = self.avg_sq[name]
-            s *= self.alpha
-            s += (1.0 - self.alpha) * g * g
-            w -= self.lr * g / (np.sqrt(s) + self.eps)
-"""
-
-RMSPROP = _mutants("rmsprop", [
-    ("alpha and 1 - alpha swapped in the moving average", _edit(
-        RMSPROP_OK, ("s *= self.alpha", "s *= 1.0 - self.alpha"),
-        ("s += (1.0 - self.alpha) * g * g", "s += self.alpha * g * g"))),
-    ("eps inside the square root", _edit(
-        RMSPROP_OK, ("np.sqrt(s) + self.eps", "np.sqrt(s + self.eps)"))),
-    ("forgets the square root", _edit(
-        RMSPROP_OK, ("np.sqrt(s) + self.eps", "s + self.eps"))),
-    ("adds Adam's bias correction, which torch's RMSprop does not have", _src("""
-        class RMSProp:
-            def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
-                self.params = params
-                self.lr = lr
-                self.alpha = alpha
-                self.eps = eps
-                self.weight_decay = weight_decay
-                self.t = 0
-                self.avg_sq = {name: np.zeros_like(w) for name, w in params.items()}
-
-            def step(self, grads):
-                self.t += 1
-                for name, w in self.params.items():
-                    g = grads[name] + self.weight_decay * w
-                    s = self.avg_sq[name]
-                    s *= self.alpha
-                    s += (1.0 - self.alpha) * g * g
-                    s_hat = s / (1.0 - self.alpha**self.t)
-                    w -= self.lr * g / (np.sqrt(s_hat) + self.eps)
-    """)),
-])
+RMSPROP = [
+    edit("rmsprop", "alpha and 1 - alpha swapped in the moving average",
+         (RMS_AVG, "s *= 1.0 - self.alpha\n            s += self.alpha * g * g")),
+    edit("rmsprop", "eps inside the square root", ("np.sqrt(s) + self.eps", "np.sqrt(s + self.eps)")),
+    edit("rmsprop", "forgets the square root", ("np.sqrt(s) + self.eps", "s + self.eps")),
+    edit("rmsprop", "adds Adam's bias correction, which torch's RMSprop does not have",
+         ("self.avg_sq = {name: np.zeros_like(w) for name, w in params.items()}",
+          "self.avg_sq = {name: np.zeros_like(w) for name, w in params.items()}\n        self.t = 0"),
+         ("for name, w in self.params.items():", "self.t += 1\n        for name, w in self.params.items():"),
+         (RMS_STEP, "w -= self.lr * g / (np.sqrt(s / (1.0 - self.alpha**self.t)) + self.eps)")),
+    edit("rmsprop", "uses alpha=0.99 whatever alpha is given", (RMS_AVG, "s *= 0.99\n            s += 0.01 * g * g"),
+         kind="ignored"),
+    edit("rmsprop", "adds the weight decay into the caller's gradient dict (grads[name] += ...)",
+         (WD, WD_INTO_DICT), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- Adam
 
-ADAM_OK = """
-class Adam:
-    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        self.params = params
-        self.lr = lr
-        self.beta1, self.beta2 = betas
-        self.eps = eps
-        self.weight_decay = weight_decay
-        self.t = 0
-        self.m = {name: np.zeros_like(w) for name, w in params.items()}
-        self.v = {name: np.zeros_like(w) for name, w in params.items()}
-
-    def step(self, grads):
-        self.t += 1
-        for name, w in self.params.items():
-            g = grads[name] + self.weight_decay * w
-            m, v = self.m[name], self.v[name]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * g * g
-            m_hat = m / (1.0 - self.beta1**self.t)
-            v_hat = v / (1.0 - self.beta2**self.t)
-            w -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-"""
-
-ADAM = _mutants("adam", [
-    ("no bias correction: uses m and v directly", _edit(
-        ADAM_OK, ("m_hat = m / (1.0 - self.beta1**self.t)", "m_hat = m"),
-        ("v_hat = v / (1.0 - self.beta2**self.t)", "v_hat = v"))),
-    ("eps inside the square root", _edit(
-        ADAM_OK, ("np.sqrt(v_hat) + self.eps", "np.sqrt(v_hat + self.eps)"))),
-    ("step counter incremented once per parameter instead of once per step", _edit(
-        ADAM_OK, ("""
-        self.t += 1
-        for name, w in self.params.items():
-        """, """
-        for name, w in self.params.items():
-            self.t += 1
-        """))),
-    ("bias correction only for m, not for v", _edit(
-        ADAM_OK, ("v_hat = v / (1.0 - self.beta2**self.t)", "v_hat = v"))),
-    ("decoupled weight decay (AdamW) instead of torch Adam's L2 term in the gradient", _edit(
-        ADAM_OK, ("g = grads[name] + self.weight_decay * w", "g = grads[name]\n            w -= self.lr * self.weight_decay * w"))),
-])
+ADAM = [
+    edit("adam", "no bias correction: uses m and v directly",
+         ("m_hat = m / (1.0 - self.beta1**self.t)", "m_hat = m"), ("v_hat = v / (1.0 - self.beta2**self.t)", "v_hat = v")),
+    edit("adam", "eps inside the square root", ("np.sqrt(v_hat) + self.eps", "np.sqrt(v_hat + self.eps)")),
+    edit("adam", "step counter incremented once per parameter instead of once per step",
+         ("self.t += 1\n        for name, w in self.params.items():",
+          "for name, w in self.params.items():\n            self.t += 1")),
+    edit("adam", "bias correction only for m, not for v", ("v_hat = v / (1.0 - self.beta2**self.t)", "v_hat = v")),
+    edit("adam", "decoupled weight decay (AdamW) instead of torch Adam's L2 term in the gradient",
+         (WD, "g = grads[name]\n            w -= self.lr * self.weight_decay * w")),
+    edit("adam", "uses the default betas (0.9, 0.999) whatever betas are given",
+         ("self.beta1, self.beta2 = betas", "self.beta1, self.beta2 = 0.9, 0.999"), kind="ignored"),
+    edit("adam", "adds the weight decay into the caller's gradient array (g = grads[name]; g += ...)",
+         (WD, WD_INTO_GRADS), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- clipping
 
-CLIP_OK = """
-def clip_grad_norm(grads, max_norm):
-    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
-    scale = min(1.0, max_norm / (total + 1e-6))
-    for g in grads.values():
-        g *= scale
-    return total
-"""
+CLIP_SCALE = "scale = min(1.0, max_norm / (total + 1e-6))"
+CLIP_LOOP = "    for g in grads.values():\n        g *= scale"
 
-CLIP = _mutants("clip_grad_norm", [
-    ("clips every array by its own norm instead of the global norm", _src("""
-        def clip_grad_norm(grads, max_norm):
-            total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
-            for g in grads.values():
-                g *= min(1.0, max_norm / (np.linalg.norm(g) + 1e-6))
-            return total
-    """)),
-    ("always rescales to max_norm, also scaling small gradients up", _edit(
-        CLIP_OK, ("scale = min(1.0, max_norm / (total + 1e-6))", "scale = max_norm / (total + 1e-6)"))),
-    ("returns the norm after clipping", _edit(
-        CLIP_OK, ("return total", "return total * scale"))),
-    ("sum of absolute values (L1) instead of the Euclidean norm", _edit(
-        CLIP_OK, ("float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
-                  "float(sum(np.sum(np.abs(g)) for g in grads.values()))"))),
-    ("puts rescaled copies into the dict instead of rescaling in place", _src("""
-        def clip_grad_norm(grads, max_norm):
-            total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
-            scale = min(1.0, max_norm / (total + 1e-6))
-            for name in grads:
-                grads[name] = grads[name] * scale
-            return total
-    """)),
-])
+CLIP = [
+    edit("clip_grad_norm", "clips every array by its own norm instead of the global norm",
+         (CLIP_LOOP, "    for g in grads.values():\n        g *= min(1.0, max_norm / (np.linalg.norm(g) + 1e-6))")),
+    edit("clip_grad_norm", "always rescales to max_norm, also scaling small gradients up",
+         (CLIP_SCALE, "scale = max_norm / (total + 1e-6)")),
+    edit("clip_grad_norm", "returns the norm after clipping", ("return total", "return total * scale")),
+    edit("clip_grad_norm", "sum of absolute values (L1) instead of the Euclidean norm",
+         ("float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+          "float(sum(np.sum(np.abs(g)) for g in grads.values()))")),
+    edit("clip_grad_norm", "puts rescaled copies into the dict instead of rescaling the arrays in place",
+         (CLIP_LOOP, "    for name in grads:\n        grads[name] = grads[name] * scale")),
+    edit("clip_grad_norm", "clips to norm 1 whatever max_norm is given",
+         (CLIP_SCALE, "scale = min(1.0, 1.0 / (total + 1e-6))"), kind="ignored"),
+]
 
 # --------------------------------------------------------------------------- schedules
 
-SCHEDULES_OK = """
-def step_lr(t, lr0, step_size, gamma=0.1):
-    return float(lr0 * gamma ** (t // step_size))
+COSINE = "lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * t / total_steps))"
 
+SCHEDULES = [
+    edit("schedules", "step decay with a float exponent t / step_size (a smooth exponential decay)",
+         ("gamma ** (t // step_size)", "gamma ** (t / step_size)")),
+    edit("schedules", "cosine annealing that ignores lr_min",
+         (COSINE, "0.5 * lr0 * (1.0 + np.cos(np.pi * t / total_steps))"), kind="ignored"),
+    edit("schedules", "warm-up starts at 0: t / warmup_steps instead of (t + 1) / warmup_steps",
+         ("min(1.0, (t + 1) / warmup_steps)", "min(1.0, t / warmup_steps)")),
+    edit("schedules", "exponential decay as lr0 * exp(-gamma t)", ("float(lr0 * gamma**t)", "float(lr0 * np.exp(-gamma * t))")),
+    edit("schedules", "cosine over a full period cos(2 pi t / T): back at lr0 at the end",
+         ("np.cos(np.pi * t / total_steps)", "np.cos(2 * np.pi * t / total_steps)")),
+    edit("schedules", "step decay counted from 1: (t + 1) // step_size decays one step too early",
+         ("gamma ** (t // step_size)", "gamma ** ((t + 1) // step_size)")),
+    edit("schedules", "step decay rounds t / step_size instead of flooring it (decays half a block early)",
+         ("gamma ** (t // step_size)", "gamma ** round(t / step_size)")),
+    edit("schedules", "exponential decay off by one: gamma ** (t + 1), so step 0 is already decayed",
+         ("float(lr0 * gamma**t)", "float(lr0 * gamma ** (t + 1))"), kind="edge"),
+    edit("schedules", "exponential decay with the wrong base: (1 - gamma) ** t",
+         ("float(lr0 * gamma**t)", "float(lr0 * (1.0 - gamma) ** t)")),
+    edit("schedules", "cosine not held at lr_min after total_steps (the cosine climbs back up)",
+         ("    if t >= total_steps:\n        return float(lr_min)\n    return float(lr_min +", "    return float(lr_min +"),
+         kind="edge"),
+    edit("schedules", "cosine adds lr_min on top: lr_min + 0.5 lr0 (1 + cos), starts at lr0 + lr_min",
+         (COSINE, "lr_min + 0.5 * lr0 * (1.0 + np.cos(np.pi * t / total_steps))")),
+    edit("schedules", "warm-up without the cap: (t + 1) / warmup_steps keeps growing past lr0",
+         ("float(lr0 * min(1.0, (t + 1) / warmup_steps))", "float(lr0 * (t + 1) / warmup_steps)")),
+    edit("schedules", "warm-up over warmup_steps + 1 steps: (t + 1) / (warmup_steps + 1), lr0 reached one step late",
+         ("min(1.0, (t + 1) / warmup_steps)", "min(1.0, (t + 1) / (warmup_steps + 1))"), kind="edge"),
+    edit("schedules", "step decay with gamma 0.1 whatever gamma is given",
+         ("float(lr0 * gamma ** (t // step_size))", "float(lr0 * 0.1 ** (t // step_size))"), kind="ignored"),
+]
 
-def exponential_lr(t, lr0, gamma):
-    return float(lr0 * gamma**t)
+# --------------------------------------------------------------------------- EMA of the weights
 
+EMA = "a *= decay\n        a += (1.0 - decay) * params[name]"
 
-def cosine_lr(t, lr0, total_steps, lr_min=0.0):
-    if t >= total_steps:
-        return float(lr_min)
-    return float(lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * t / total_steps)))
-
-
-def warmup_lr(t, lr0, warmup_steps):
-    return float(lr0 * min(1.0, (t + 1) / warmup_steps))
-"""
-
-SCHEDULES = _mutants("schedules", [
-    ("step decay with a float exponent t / step_size (a smooth exponential decay)", _edit(
-        SCHEDULES_OK, ("gamma ** (t // step_size)", "gamma ** (t / step_size)"))),
-    ("cosine annealing that ignores lr_min", _edit(
-        SCHEDULES_OK, ("lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * t / total_steps))",
-                       "0.5 * lr0 * (1.0 + np.cos(np.pi * t / total_steps))"))),
-    ("warm-up starts at 0: t / warmup_steps instead of (t + 1) / warmup_steps", _edit(
-        SCHEDULES_OK, ("min(1.0, (t + 1) / warmup_steps)", "min(1.0, t / warmup_steps)"))),
-    ("exponential decay as lr0 * exp(-gamma t)", _edit(
-        SCHEDULES_OK, ("float(lr0 * gamma**t)", "float(lr0 * np.exp(-gamma * t))"))),
-    ("cosine over a full period cos(2 pi t / T): back at lr0 at the end", _edit(
-        SCHEDULES_OK, ("np.cos(np.pi * t / total_steps)", "np.cos(2 * np.pi * t / total_steps)"))),
-    ("step decay counted from 1: (t + 1) // step_size decays one step too early", _edit(
-        SCHEDULES_OK, ("gamma ** (t // step_size)", "gamma ** ((t + 1) // step_size)"))),
-    ("step decay rounds t / step_size instead of flooring it (decays half a block early)", _edit(
-        SCHEDULES_OK, ("gamma ** (t // step_size)", "gamma ** round(t / step_size)"))),
-    ("exponential decay off by one: gamma ** (t + 1), so step 0 is already decayed", _edit(
-        SCHEDULES_OK, ("float(lr0 * gamma**t)", "float(lr0 * gamma ** (t + 1))"))),
-    ("exponential decay with the wrong base: (1 - gamma) ** t", _edit(
-        SCHEDULES_OK, ("float(lr0 * gamma**t)", "float(lr0 * (1.0 - gamma) ** t)"))),
-    ("cosine not held at lr_min after total_steps (the cosine climbs back up)", _edit(
-        SCHEDULES_OK, ("""
-            if t >= total_steps:
-                return float(lr_min)
-            return float(lr_min +""", """
-            return float(lr_min +"""))),
-    ("cosine adds lr_min on top: lr_min + 0.5 lr0 (1 + cos), starts at lr0 + lr_min", _edit(
-        SCHEDULES_OK, ("lr_min + 0.5 * (lr0 - lr_min) * (1.0 + np.cos(np.pi * t / total_steps))",
-                       "lr_min + 0.5 * lr0 * (1.0 + np.cos(np.pi * t / total_steps))"))),
-    ("warm-up without the cap: (t + 1) / warmup_steps keeps growing past lr0", _edit(
-        SCHEDULES_OK, ("float(lr0 * min(1.0, (t + 1) / warmup_steps))", "float(lr0 * (t + 1) / warmup_steps)"))),
-    ("warm-up over warmup_steps + 1 steps: (t + 1) / (warmup_steps + 1), lr0 reached one step late", _edit(
-        SCHEDULES_OK, ("min(1.0, (t + 1) / warmup_steps)", "min(1.0, (t + 1) / (warmup_steps + 1))"))),
-])
+EMA_UPDATE = [
+    edit("ema_update", "decay and 1 - decay swapped: the new weights get the weight decay",
+         (EMA, "a *= 1.0 - decay\n        a += decay * params[name]")),
+    edit("ema_update", "puts new arrays into avg instead of updating the caller's arrays in place",
+         (EMA, "avg[name] = decay * a + (1.0 - decay) * params[name]")),
+    edit("ema_update", "forgets to shrink the old average (a += (1 - decay) * params only)",
+         (EMA, "a += (1.0 - decay) * params[name]")),
+    edit("ema_update", "uses torch's default decay 0.999 whatever decay is given",
+         (EMA, "a *= 0.999\n        a += 0.001 * params[name]"), kind="ignored"),
+    edit("ema_update", "scales the caller's parameter arrays in place (p *= 1 - decay)",
+         (EMA, "p = params[name]\n        p *= 1.0 - decay\n        a *= decay\n        a += p"), kind="inplace"),
+]
 
 # --------------------------------------------------------------------------- Newton
 
-NEWTON_OK = """
-def newton_method(grad_fn, hess_fn, w0, n_steps):
-    w = np.array(w0, dtype=float)
-    path = [w.copy()]
-    for _ in range(n_steps):
-        w = w - np.linalg.solve(hess_fn(w), grad_fn(w))
-        path.append(w.copy())
-    return np.array(path)
-"""
+NEWTON_STEP = "w = w - np.linalg.solve(hess_fn(w), grad_fn(w))"
 
-NEWTON = _mutants("newton_method", [
-    ("diagonal Hessian only: divides the gradient by diag(H)", _edit(
-        NEWTON_OK, ("w = w - np.linalg.solve(hess_fn(w), grad_fn(w))",
-                    "w = w - grad_fn(w) / np.diag(hess_fn(w))"))),
-    ("sign flipped: w + H^-1 g", _edit(
-        NEWTON_OK, ("w = w - np.linalg.solve", "w = w + np.linalg.solve"))),
-    ("multiplies by H instead of solving with it", _edit(
-        NEWTON_OK, ("np.linalg.solve(hess_fn(w), grad_fn(w))", "hess_fn(w) @ grad_fn(w)"))),
-    ("the path leaves out the start w0", _edit(
-        NEWTON_OK, ("path = [w.copy()]", "path = []"))),
-])
+NEWTON = [
+    edit("newton_method", "diagonal Hessian only: divides the gradient by diag(H)",
+         (NEWTON_STEP, "w = w - grad_fn(w) / np.diag(hess_fn(w))")),
+    edit("newton_method", "sign flipped: w + H^-1 g", ("w = w - np.linalg.solve", "w = w + np.linalg.solve")),
+    edit("newton_method", "multiplies by H instead of solving with it",
+         ("np.linalg.solve(hess_fn(w), grad_fn(w))", "hess_fn(w) @ grad_fn(w)")),
+    edit("newton_method", "the path leaves out the start w0", ("path = [w.copy()]", "path = []")),
+    edit("newton_method", "updates the caller's w0 in place (w = np.asarray(w0); w -= ...)",
+         ("w = np.array(w0, dtype=float)", "w = np.asarray(w0, dtype=float)"),
+         (NEWTON_STEP, "w -= np.linalg.solve(hess_fn(w), grad_fn(w))"), kind="inplace"),
+    edit("newton_method", "returns the path as float32", ("return np.array(path)", "return np.array(path, dtype=np.float32)"),
+         kind="dtype"),
+]
+
+# --------------------------------------------------------------------------- L-BFGS
+
+LBFGS = [
+    edit("lbfgs_direction", "runs the first loop from the oldest pair to the newest (and the second in the same order)",
+         ("for s, y in zip(reversed(s_list), reversed(y_list), strict=True):", "for s, y in zip(s_list, y_list, strict=True):"),
+         ("zip(s_list, y_list, reversed(alphas), strict=True)", "zip(s_list, y_list, alphas, strict=True)")),
+    edit("lbfgs_direction", "starts from the identity instead of gamma I (no scaling by s.y / y.y)", ("r = gamma * q", "r = q")),
+    edit("lbfgs_direction", "takes gamma from the oldest pair instead of the newest",
+         ("gamma = (s_list[-1] @ y_list[-1]) / (y_list[-1] @ y_list[-1]) if s_list else 1.0",
+          "gamma = (s_list[0] @ y_list[0]) / (y_list[0] @ y_list[0]) if s_list else 1.0")),
+    edit("lbfgs_direction", "returns H g instead of -H g (an uphill direction)", ("return -r", "return r")),
+    edit("lbfgs_direction", "rho = 1 / (s.s) instead of 1 / (y.s)", ("rho = 1.0 / (y @ s)", "rho = 1.0 / (s @ s)")),
+    edit("lbfgs_direction", "second loop with the sign of the correction flipped: (beta - alpha) s",
+         ("r = r + (alpha - beta) * s", "r = r + (beta - alpha) * s")),
+    edit("lbfgs_direction", "works on the caller's gradient array (q = grad; q -= alpha * y)",
+         ("q = np.array(grad, dtype=float)", "q = grad"), ("q = q - alpha * y", "q -= alpha * y"), kind="inplace"),
+    edit("lbfgs_direction", "computes in float32 (q = np.array(grad, dtype=np.float32))",
+         ("q = np.array(grad, dtype=float)", "q = np.array(grad, dtype=np.float32)"), kind="dtype"),
+]
 
 # --------------------------------------------------------------------------- initialization
 
-INIT_OK = """
-def xavier_init(n_in, n_out, rng, distribution="uniform"):
-    if distribution == "uniform":
-        a = np.sqrt(6.0 / (n_in + n_out))
-        return rng.uniform(-a, a, size=(n_in, n_out))
-    std = np.sqrt(2.0 / (n_in + n_out))
-    return rng.normal(0.0, std, size=(n_in, n_out))
+XAVIER_UNIFORM = "a = np.sqrt(6.0 / (n_in + n_out))\n        return rng.uniform(-a, a, size=(n_in, n_out))"
+KAIMING_UNIFORM = "a = np.sqrt(6.0 / n_in)\n        return rng.uniform(-a, a, size=(n_in, n_out))"
+XAVIER_NORMAL = "return rng.normal(0.0, std, size=(n_in, n_out))"
+KAIMING_NORMAL = "return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))"
 
-
-def kaiming_init(n_in, n_out, rng, distribution="normal"):
-    if distribution == "uniform":
-        a = np.sqrt(6.0 / n_in)
-        return rng.uniform(-a, a, size=(n_in, n_out))
-    return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
-"""
-
-INIT = _mutants("initialization", [
-    ("Xavier normal with the variance as standard deviation (no square root)", _edit(
-        INIT_OK, ("std = np.sqrt(2.0 / (n_in + n_out))", "std = 2.0 / (n_in + n_out)"))),
-    ("Kaiming with the fan-out instead of the fan-in", _edit(
-        INIT_OK, ("a = np.sqrt(6.0 / n_in)", "a = np.sqrt(6.0 / n_out)"),
-        ("np.sqrt(2.0 / n_in)", "np.sqrt(2.0 / n_out)"))),
-    ("Xavier uniform with the standard deviation as the bound (variance 3 times too small)", _edit(
-        INIT_OK, ("a = np.sqrt(6.0 / (n_in + n_out))", "a = np.sqrt(2.0 / (n_in + n_out))"))),
-    ("Kaiming without the factor 2 for ReLU (variance 1 / n_in)", _edit(
-        INIT_OK, ("a = np.sqrt(6.0 / n_in)", "a = np.sqrt(3.0 / n_in)"),
-        ("np.sqrt(2.0 / n_in)", "np.sqrt(1.0 / n_in)"))),
-    ("weights of shape (n_out, n_in), the PyTorch layout", _src(
-        _edit(INIT_OK, ("size=(n_in, n_out))", "size=(n_out, n_in))")))),
-])
+INIT = [
+    edit("initialization", "Xavier normal with the variance as standard deviation (no square root)",
+         ("std = np.sqrt(2.0 / (n_in + n_out))", "std = 2.0 / (n_in + n_out)")),
+    edit("initialization", "Xavier uniform with the standard deviation as the bound (variance 3 times too small)",
+         ("a = np.sqrt(6.0 / (n_in + n_out))", "a = np.sqrt(2.0 / (n_in + n_out))")),
+    edit("initialization", "Xavier weights of shape (n_out, n_in), the PyTorch layout",
+         (XAVIER_UNIFORM, XAVIER_UNIFORM.replace("size=(n_in, n_out)", "size=(n_out, n_in)")),
+         (XAVIER_NORMAL, XAVIER_NORMAL.replace("size=(n_in, n_out)", "size=(n_out, n_in)"))),
+    edit("initialization", "Xavier draws from np.random instead of the rng it is given",
+         (XAVIER_UNIFORM, XAVIER_UNIFORM.replace("rng.uniform", "np.random.uniform")), kind="rng"),
+    edit("initialization", "Xavier returns float32 weights (.astype(np.float32))",
+         (XAVIER_UNIFORM, XAVIER_UNIFORM + ".astype(np.float32)"), kind="dtype"),
+    edit("initialization", "Xavier ignores distribution: always uniform",
+         ('if distribution == "uniform":\n        a = np.sqrt(6.0 / (n_in + n_out))',
+          'if True:\n        a = np.sqrt(6.0 / (n_in + n_out))'), kind="ignored"),
+    edit("initialization", "Kaiming with the fan-out instead of the fan-in",
+         ("a = np.sqrt(6.0 / n_in)", "a = np.sqrt(6.0 / n_out)"), ("np.sqrt(2.0 / n_in), size", "np.sqrt(2.0 / n_out), size")),
+    edit("initialization", "Kaiming without the factor 2 for ReLU (variance 1 / n_in)",
+         ("a = np.sqrt(6.0 / n_in)", "a = np.sqrt(3.0 / n_in)"), ("np.sqrt(2.0 / n_in), size", "np.sqrt(1.0 / n_in), size")),
+    edit("initialization", "Kaiming weights of shape (n_out, n_in), the PyTorch layout",
+         (KAIMING_UNIFORM, KAIMING_UNIFORM.replace("size=(n_in, n_out)", "size=(n_out, n_in)")),
+         (KAIMING_NORMAL, KAIMING_NORMAL.replace("size=(n_in, n_out)", "size=(n_out, n_in)"))),
+    edit("initialization", "Kaiming draws from a generator of its own (default_rng(0)), not the rng argument",
+         (KAIMING_NORMAL, KAIMING_NORMAL.replace("rng.normal", "np.random.default_rng(0).normal")), kind="rng"),
+    edit("initialization", "Kaiming ignores distribution: always normal",
+         ('if distribution == "uniform":\n        a = np.sqrt(6.0 / n_in)', 'if False:\n        a = np.sqrt(6.0 / n_in)'),
+         kind="ignored"),
+]
 
 # --------------------------------------------------------------------------- batch norm
 
-BATCHNORM_OK = """
-def init_batchnorm_state(num_features, momentum=0.1, eps=1e-5):
-    return {
-        "running_mean": np.zeros(num_features),
-        "running_var": np.ones(num_features),
-        "momentum": momentum,
-        "eps": eps,
-    }
+RUNNING_MEAN = '(1.0 - m) * state["running_mean"] + m * mean'
+RUNNING_VAR = '(1.0 - m) * state["running_var"] + m * var * n / (n - 1)'
+TRAIN_DX = "dx = (gamma * inv_std / n) * (n * dout - dbeta - x_hat * dgamma)"
 
-
-def batchnorm_forward(x, gamma, beta, state, train=True):
-    eps = state["eps"]
-    if train:
-        n = x.shape[0]
-        mean = x.mean(axis=0)
-        var = x.var(axis=0)
-        m = state["momentum"]
-        state["running_mean"] = (1.0 - m) * state["running_mean"] + m * mean
-        state["running_var"] = (1.0 - m) * state["running_var"] + m * var * n / (n - 1)
-    else:
-        mean, var = state["running_mean"], state["running_var"]
-    inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = (x - mean) * inv_std
-    out = gamma * x_hat + beta
-    return out, (x_hat, gamma, inv_std, train)
-
-
-def batchnorm_backward(dout, cache):
-    x_hat, gamma, inv_std, train = cache
-    dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * x_hat, axis=0)
-    if not train:
-        return dout * gamma * inv_std, dgamma, dbeta
-    n = dout.shape[0]
-    dx = (gamma * inv_std / n) * (n * dout - dbeta - x_hat * dgamma)
-    return dx, dgamma, dbeta
-"""
-
-BATCHNORM = _mutants("batchnorm", [
-    ("eval mode normalises with the batch statistics instead of the running ones", _edit(
-        BATCHNORM_OK, ("mean, var = state[\"running_mean\"], state[\"running_var\"]",
-                       "mean, var = x.mean(axis=0), x.var(axis=0)"))),
-    ("running variance updated with the biased batch variance", _edit(
-        BATCHNORM_OK, ("m * var * n / (n - 1)", "m * var"))),
-    ("normalises with the unbiased variance (divides by N - 1)", _edit(
-        BATCHNORM_OK, ("var = x.var(axis=0)", "var = x.var(axis=0, ddof=1)"),
-        ("m * var * n / (n - 1)", "m * var"))),
-    ("momentum convention reversed: running = m * running + (1 - m) * batch", _edit(
-        BATCHNORM_OK,
-        ("(1.0 - m) * state[\"running_mean\"] + m * mean", "m * state[\"running_mean\"] + (1.0 - m) * mean"),
-        ("(1.0 - m) * state[\"running_var\"] + m * var * n / (n - 1)",
-         "m * state[\"running_var\"] + (1.0 - m) * var * n / (n - 1)"))),
-    ("backward treats the batch mean and variance as constants", _edit(
-        BATCHNORM_OK, ("dx = (gamma * inv_std / n) * (n * dout - dbeta - x_hat * dgamma)",
-                       "dx = dout * gamma * inv_std"))),
-    ("eps added outside the square root", _edit(
-        BATCHNORM_OK, ("inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (np.sqrt(var) + eps)"))),
-    ("dgamma forgets x_hat: sums dout only", _edit(
-        BATCHNORM_OK, ("dgamma = np.sum(dout * x_hat, axis=0)", "dgamma = np.sum(dout, axis=0)"))),
-    ("eval-mode backward uses the training formula (as if the running statistics depended on x)", _edit(
-        BATCHNORM_OK, ("""
-            if not train:
-                return dout * gamma * inv_std, dgamma, dbeta
-            n = dout.shape[0]
-        """, """
-            n = dout.shape[0]
-        """))),
-    ("eval-mode dx forgets gamma: dout * inv_std", _edit(
-        BATCHNORM_OK, ("return dout * gamma * inv_std, dgamma, dbeta", "return dout * inv_std, dgamma, dbeta"))),
-    ("dbeta as the mean of dout over the batch instead of the sum", _edit(
-        BATCHNORM_OK, ("dbeta = dout.sum(axis=0)", "dbeta = dout.mean(axis=0)"),
-        ("(n * dout - dbeta - x_hat * dgamma)", "(n * dout - n * dbeta - x_hat * dgamma)"))),
-    ("running variance initialised to zeros instead of ones", _edit(
-        BATCHNORM_OK, ("\"running_var\": np.ones(num_features),", "\"running_var\": np.zeros(num_features),"))),
-    ("running statistics as column vectors (num_features, 1): they broadcast to (D, D)", _edit(
-        BATCHNORM_OK, ("\"running_mean\": np.zeros(num_features),", "\"running_mean\": np.zeros((num_features, 1)),"),
-        ("\"running_var\": np.ones(num_features),", "\"running_var\": np.ones((num_features, 1)),"))),
-    ("Keras' momentum convention as the default: momentum=0.9 (the weight of the old running value)", _edit(
-        BATCHNORM_OK, ("def init_batchnorm_state(num_features, momentum=0.1, eps=1e-5):",
-                       "def init_batchnorm_state(num_features, momentum=0.9, eps=1e-5):"))),
-])
+BATCHNORM = [
+    # init_batchnorm_state
+    edit("batchnorm", "running variance initialised to zeros instead of ones",
+         ('"running_var": np.ones(num_features),', '"running_var": np.zeros(num_features),')),
+    edit("batchnorm", "running statistics as column vectors (num_features, 1): they broadcast to (D, D)",
+         ('"running_mean": np.zeros(num_features),', '"running_mean": np.zeros((num_features, 1)),'),
+         ('"running_var": np.ones(num_features),', '"running_var": np.ones((num_features, 1)),')),
+    edit("batchnorm", "Keras' momentum convention as the default: momentum=0.9 (the weight of the old running value)",
+         ("def init_batchnorm_state(num_features, momentum=0.1, eps=1e-5):",
+          "def init_batchnorm_state(num_features, momentum=0.9, eps=1e-5):")),
+    # batchnorm_forward
+    edit("batchnorm", "eval mode normalises with the batch statistics instead of the running ones",
+         ('mean, var = state["running_mean"], state["running_var"]', "mean, var = x.mean(axis=0), x.var(axis=0)")),
+    edit("batchnorm", "running variance updated with the biased batch variance", ("m * var * n / (n - 1)", "m * var")),
+    edit("batchnorm", "normalises with the unbiased variance (divides by N - 1)",
+         ("var = x.var(axis=0)", "var = x.var(axis=0, ddof=1)"), ("m * var * n / (n - 1)", "m * var")),
+    edit("batchnorm", "momentum convention reversed: running = m * running + (1 - m) * batch",
+         (RUNNING_MEAN, 'm * state["running_mean"] + (1.0 - m) * mean'),
+         (RUNNING_VAR, 'm * state["running_var"] + (1.0 - m) * var * n / (n - 1)')),
+    edit("batchnorm", "eps added outside the square root",
+         ("inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / (np.sqrt(var) + eps)")),
+    edit("batchnorm", "subtracts the mean from the caller's x in place (x -= mean)",
+         ("x_hat = (x - mean) * inv_std", "x -= mean\n    x_hat = x * inv_std"), kind="inplace"),
+    edit("batchnorm", "accepts a training batch of one example (no ValueError): its variance is 0 and the "
+         "running variance becomes NaN",
+         ('        if n < 2:\n            raise ValueError(f"batch norm in training mode needs at least 2 examples '
+          'per batch, got {n}")\n', ""), kind="edge"),
+    edit("batchnorm", "the output forgets the shift beta: out = gamma * x_hat", ("out = gamma * x_hat + beta", "out = gamma * x_hat"),
+         kind="order"),
+    # batchnorm_backward
+    edit("batchnorm", "backward treats the batch mean and variance as constants", (TRAIN_DX, "dx = dout * gamma * inv_std")),
+    edit("batchnorm", "dgamma forgets x_hat: sums dout only",
+         ("dgamma = np.sum(dout * x_hat, axis=0)", "dgamma = np.sum(dout, axis=0)")),
+    edit("batchnorm", "eval-mode backward uses the training formula (as if the running statistics depended on x)",
+         ("    if not train:\n        return dout * gamma * inv_std, dgamma, dbeta\n", "")),
+    edit("batchnorm", "eval-mode dx forgets gamma: dout * inv_std",
+         ("return dout * gamma * inv_std, dgamma, dbeta", "return dout * inv_std, dgamma, dbeta")),
+    edit("batchnorm", "dbeta as the mean of dout over the batch instead of the sum",
+         ("dbeta = dout.sum(axis=0)", "dbeta = dout.mean(axis=0)"),
+         ("(n * dout - dbeta - x_hat * dgamma)", "(n * dout - n * dbeta - x_hat * dgamma)")),
+    edit("batchnorm", "computes dx in the caller's dout array (dx = dout; dx *= n; ...)",
+         (TRAIN_DX, "dx = dout\n    dx *= n\n    dx -= dbeta + x_hat * dgamma\n    dx *= gamma * inv_std / n"),
+         kind="inplace"),
+]
 
 MUTANTS = [
     ADAM[0],
     *MINIBATCHES, *SGD, *MOMENTUM, *NESTEROV, *ADAGRAD, *RMSPROP, *ADAM[1:], *CLIP, *SCHEDULES,
-    *NEWTON, *INIT, *BATCHNORM,
+    *EMA_UPDATE, *NEWTON, *LBFGS, *INIT, *BATCHNORM,
 ]
