@@ -2,6 +2,10 @@
 
 All arrays must be float64: in float32 the rounding error of a finite difference is
 larger than the errors these checks are meant to catch.
+
+The central difference and the relative error are chapter 02's graded ``numeric_grad`` and
+``rel_error``: this module takes them from the course library (``dllib.ch02_backprop``) when
+a check first needs them, so it works in the chapters after 02 and never ships their answers.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from helpers.testing import fail
 
 __all__ = [
     "GradientCheckResult",
@@ -63,26 +69,37 @@ def _scalar(value: Any) -> float:
     return float(arr)
 
 
+def _chapter_02():
+    """Chapter 02's ``numeric_grad`` and ``rel_error`` from the course library, imported on first use.
+
+    Imported here, not at module level: every grading kernel imports this module, and a
+    chapter-02 kernel (whose students write these two functions) cannot see ``dllib.ch02_backprop``.
+    """
+    try:
+        from dllib.ch02_backprop import numeric_grad, rel_error
+    except ImportError as exc:
+        raise ImportError(
+            "helpers.gradcheck builds on chapter 02's numeric_grad and rel_error "
+            "(dllib.ch02_backprop), which is not available here: run `./course build`, "
+            "or, in chapter 02 itself, use your own functions"
+        ) from exc
+    return numeric_grad, rel_error
+
+
 def numerical_gradient(f: Callable[[Array], Any], x: Array, h: float = 1e-5) -> Array:
     """Central-difference gradient of a scalar-valued ``f`` at ``x`` (any shape).
 
     ``x`` is perturbed in place, one element at a time, and restored exactly afterwards
-    (also if ``f`` raises), so ``f`` may close over ``x``.
+    (also if ``f`` raises), so ``f`` may close over ``x``. Uses chapter 02's ``numeric_grad``.
     """
     x = _require_writable(_require_float64("x", x))
     _require_step(h)
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        try:
-            x[idx] = old + h
-            f_plus = _scalar(f(x))
-            x[idx] = old - h
-            f_minus = _scalar(f(x))
-        finally:
-            x[idx] = old
-        grad[idx] = (f_plus - f_minus) / (2 * h)
-    return grad
+    numeric_grad, _ = _chapter_02()
+    saved = x.copy()
+    try:
+        return np.asarray(numeric_grad(lambda v: _scalar(f(v)), x, h), dtype=np.float64)
+    finally:
+        x[...] = saved
 
 
 def numerical_gradient_array(
@@ -96,32 +113,35 @@ def numerical_gradient_array(
     x = _require_writable(_require_float64("x", x))
     dout = _require_float64("dout", dout)
     _require_step(h)
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        try:
-            x[idx] = old + h
-            out_plus = np.array(f(x), dtype=np.float64)  # copy: f may reuse its output buffer
-            x[idx] = old - h
-            out_minus = np.array(f(x), dtype=np.float64)
-        finally:
-            x[idx] = old
-        _require_same_shape("f(x)", out_plus, "dout", dout)
-        grad[idx] = np.sum((out_plus - out_minus) * dout) / (2 * h)
-    return grad
+    base = np.array(f(x), dtype=np.float64)  # a copy: f may reuse its output buffer
+    _require_same_shape("f(x)", base, "dout", dout)
+
+    def weighted(v: Array) -> float:
+        out = np.array(f(v), dtype=np.float64)
+        _require_same_shape("f(x)", out, "dout", dout)
+        return float(np.sum((out - base) * dout))  # differences first, then the weighted sum
+
+    return numerical_gradient(weighted, x, h)
 
 
 def relative_error(a: Array, b: Array) -> float:
-    """``max |a - b| / max(|a| + |b|, tiny)`` over all elements (0.0 for empty arrays)."""
+    """``max |a - b| / max(|a| + |b|, 1e-12)`` over all elements (0.0 for empty arrays).
+
+    Chapter 02's ``rel_error``: below 1e-12 in size, differences count as absolute ones.
+    """
     a, b = _require_float64("a", a), _require_float64("b", b)
     _require_same_shape("a", a, "b", b)
     if a.size == 0:
         return 0.0
-    return float(np.max(_elementwise_error(a, b)))
+    _, rel_error = _chapter_02()
+    return float(rel_error(a, b))
 
 
 def _elementwise_error(a: Array, b: Array) -> Array:
-    return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), np.finfo(np.float64).tiny)
+    """The relative error of each element (chapter 02's ``rel_error`` of one element at a time)."""
+    _, rel_error = _chapter_02()
+    errors = [rel_error(np.array([p]), np.array([q])) for p, q in zip(a.ravel(), b.ravel(), strict=True)]
+    return np.array(errors, dtype=np.float64).reshape(a.shape)
 
 
 @dataclass(frozen=True)
@@ -197,11 +217,13 @@ def assert_gradient_close(
 ) -> GradientCheckResult:
     """Like :func:`gradient_check`, but raise AssertionError if the error exceeds ``tol``.
 
-    The message names the gradient, the worst index and both values there.
+    The message names the gradient, the worst index and both values there; it is raised with
+    ``helpers.testing.fail``, so a known mistake matching the cell's calls is named too.
     """
+    __tracebackhide__ = True
     result = gradient_check(f, x, analytic, dout=dout, h=h, atol=atol)
     if not result.passed(tol):
-        raise AssertionError(
+        fail(
             f"gradient of {name!r}: max relative error {result.max_relative_error:.1e} "
             f"at index {result.index}: analytic {result.analytic:.6g}, "
             f"numerical {result.numerical:.6g} (tolerance {tol:.0e})"

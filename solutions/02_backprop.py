@@ -64,6 +64,7 @@ from helpers.testing import (
     assert_shape,
     assert_that,
     call,
+    fail,
 )
 
 np.set_printoptions(precision=4, suppress=True)
@@ -111,7 +112,9 @@ plt.show()
 #
 # Its loss is the **binary cross-entropy** (BCE): the negative log-likelihood of the label
 # $y \in \{0, 1\}$ under a Bernoulli distribution with parameter $\hat y$,
-# $\ell = -y\log\hat y - (1-y)\log(1-\hat y)$, averaged over the $N$ samples.
+# $\ell = -y\log\hat y - (1-y)\log(1-\hat y)$, averaged over the $N$ samples. Unlike the
+# squared error of chapter 01 it is not quadratic in $\mathbf{w}$, so no formula gives the best
+# weights; but it is **convex**, so gradient descent cannot get stuck in a worse local minimum.
 #
 # **The gradient, step by step.** Write $\ell$ as a chain $z \to \hat y \to \ell$:
 #
@@ -135,17 +138,20 @@ plt.show()
 #   loss of one sample is $\ell = \log(1 + e^{z}) - yz$, and
 #   $\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-|z|})$ is safe for every $z$
 #   (`np.log1p(u)` computes $\log(1 + u)$ accurately for small $u$).
+#
+# Neither function may change the arrays it is given: compute new arrays instead.
 
 # %% nbgrader="solution" grade_id="logistic_regression"
 def sigmoid(z):
     """The logistic sigmoid 1 / (1 + exp(-z)), element-wise, without overflow.
 
     Args:
-        z: float64 array of any shape.
+        z: float64 array of any shape (not modified).
 
     Returns:
         float64 array of the shape of z with values in [0, 1]; finite for any finite z
-        (for example z = -1000 gives 0.0, z = 1000 gives 1.0, with no NaN).
+        (for example z = -1000 gives 0.0, z = 1000 gives 1.0, with no NaN), and accurate for
+        tiny probabilities (z = -700 gives about 1e-304, not 0).
     """
     ### BEGIN SOLUTION
     z = np.asarray(z, dtype=float)
@@ -162,6 +168,7 @@ def logistic_loss_grad(w, b, X, y):
         b: float, the bias.
         X: float64 array of shape (N, D), one sample per row.
         y: float64 array of shape (N,) with labels 0.0 or 1.0.
+        None of the arrays is modified.
 
     Returns:
         (loss, dw, db): loss a Python float, the mean over the N samples of
@@ -180,7 +187,7 @@ def logistic_loss_grad(w, b, X, y):
 # %% nbgrader="tests" grade_id="test_logistic_regression" points=4
 assert_close(call(sigmoid, np.array([0.0, 2.0, -2.0])), [0.5, 0.8807970779778823, 0.11920292202211755],
              name="sigmoid([0, 2, -2])")
-assert_close(call(sigmoid, np.array([-1000.0, 1000.0])), [0.0, 1.0], name="sigmoid([-1000, 1000])")
+assert_close(call(sigmoid, np.array([[-1000.0, 1000.0]])), [[0.0, 1.0]], name="sigmoid([[-1000, 1000]])")
 # One sample x = (1, 2), y = 1, w = 0, b = 0: z = 0, prediction 0.5, loss log 2, dL/dz = -0.5.
 _loss, _dw, _db = unpack(call(logistic_loss_grad, np.zeros(2), 0.0, np.array([[1.0, 2.0]]),
                               np.array([1.0])), 3, "logistic_loss_grad")
@@ -188,11 +195,15 @@ assert_scalar(_loss, np.log(2.0), name="loss for w = 0, b = 0 (prediction 0.5)")
 assert_shape(_dw, (2,), name="dw")
 assert_close(_dw, [-0.5, -1.0], name="dw for x = (1, 2), y = 1, w = 0, b = 0")
 assert_scalar(_db, -0.5, name="db for x = (1, 2), y = 1, w = 0, b = 0")
-# A mean over the batch: two copies of the same sample give the same loss and gradient.
-_loss2, _dw2, _db2 = logistic_loss_grad(np.zeros(2), 0.0, np.array([[1.0, 2.0], [1.0, 2.0]]),
-                                        np.array([1.0, 1.0]))
-assert_scalar(_loss2, np.log(2.0), name="loss for two identical samples (a mean, not a sum)")
-assert_close(_dw2, [-0.5, -1.0], name="dw for two identical samples (a mean, not a sum)")
+# Two samples and a bias: z = X w + b = (0.5, -1.5). The loss and the gradient are means.
+_X, _y = np.array([[0.0, 3.0], [-2.0, 1.0]]), np.array([1.0, 0.0])
+_z = np.array([0.5, -1.5])
+_dz = (1.0 / (1.0 + np.exp(-_z)) - _y) / 2
+_loss, _dw, _db = unpack(call(logistic_loss_grad, np.array([1.0, 0.0]), 0.5, _X, _y), 3, "logistic_loss_grad")
+assert_scalar(_loss, np.mean(np.log1p(np.exp(_z)) - _y * _z),
+              name="loss for two samples with w = (1, 0), b = 0.5 (the mean over the samples)")
+assert_close(_dw, _X.T @ _dz, name="dw for two samples with w = (1, 0), b = 0.5")
+assert_scalar(_db, np.sum(_dz), name="db for two samples with w = (1, 0), b = 0.5")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
@@ -202,31 +213,29 @@ for _shape in [(1,), (7,), (3, 4), (2, 3, 5)]:
     _z = _rng.normal(size=_shape) * 5
     assert_close(call(sigmoid, _z), _torch.sigmoid(_torch.tensor(_z)).numpy(), rtol=1e-12, atol=1e-300,
                  name=f"sigmoid on shape {_shape}")
-_z = np.array([-1e5, -745.0, -700.0, -40.0, -1e-8, 0.0, 1e-8, 40.0, 700.0, 1e5])
-assert_close(sigmoid(_z), _torch.sigmoid(_torch.tensor(_z)).numpy(), rtol=1e-12, atol=1e-320,
-             name="sigmoid at extreme arguments (no NaN, tiny values kept accurately)")
+for _z in [np.array([-1e5, -745.0, -700.0, -600.0, -501.0]),  # tiny probabilities, on their own scale
+           np.array([-40.0, -1e-8, 0.0, 1e-8, 40.0, 700.0, 1e5])]:
+    assert_close(call(sigmoid, _z), _torch.sigmoid(_torch.tensor(_z)).numpy(), rtol=1e-12, atol=1e-320,
+                 name=f"sigmoid({_z.tolist()}) (no NaN, tiny values kept accurately)")
 
 for _N, _D in [(1, 1), (1, 4), (5, 1), (10, 3), (64, 8), (200, 2)]:
     for _scale in [1.0, 100.0, 1e4]:
         _X = _rng.normal(size=(_N, _D)) * _scale
         _y = _rng.integers(0, 2, size=_N).astype(float)
         _w = _rng.normal(size=_D)
-        _b = float(_rng.normal())
-        _X0, _y0, _w0 = _X.copy(), _y.copy(), _w.copy()
-        _label = f"logistic_loss_grad(X ({_N}, {_D}) of size ~{_scale:g})"
-        _loss, _dw, _db = unpack(call(logistic_loss_grad, _w, _b, _X, _y), 3, "logistic_loss_grad")
+        _b = float(_rng.normal()) * 3
+        _label = f"logistic_loss_grad(X ({_N}, {_D}) of size ~{_scale:g}, b = {_b:.3g})"
         _wt = _torch.tensor(_w, requires_grad=True)
         _bt = _torch.tensor(_b, dtype=_torch.float64, requires_grad=True)
         _ref = _F.binary_cross_entropy_with_logits(_torch.tensor(_X) @ _wt + _bt, _torch.tensor(_y))
         _ref.backward()
+        _loss, _dw, _db = unpack(call(logistic_loss_grad, _w, _b, _X, _y), 3, "logistic_loss_grad")
         assert_scalar(_loss, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: loss")
         assert_close(_dw, _wt.grad.numpy(), rtol=1e-8, atol=1e-12, name=f"{_label}: dw")
         assert_scalar(_db, _bt.grad.item(), rtol=1e-8, atol=1e-12, name=f"{_label}: db")
-        for _a, _a0, _what in [(_X, _X0, "X"), (_y, _y0, "y"), (_w, _w0, "w")]:
-            assert_close(_a, _a0, rtol=0, atol=0, name=f"{_label}: {_what} after the call (do not modify)")
 # Confidently wrong predictions (|z| = 1000): the loss is about 1000, not inf or nan.
-_X = np.array([[1.0], [-1.0]])
-_loss, _dw, _db = logistic_loss_grad(np.array([1000.0]), 0.0, _X, np.array([0.0, 1.0]))
+_loss, _dw, _db = unpack(call(logistic_loss_grad, np.array([1000.0]), 0.0, np.array([[1.0], [-1.0]]),
+                              np.array([0.0, 1.0])), 3, "logistic_loss_grad")
 assert_scalar(_loss, 1000.0, rtol=1e-12, name="loss for z = +-1000 on the wrong side")
 assert_close(_dw, [1.0], rtol=1e-12, name="dw for z = +-1000 on the wrong side")
 assert_scalar(_db, 0.0, atol=1e-12, name="db for z = +-1000 on the wrong side")
@@ -273,8 +282,9 @@ plt.show()
 # The loss goes down smoothly, but the boundary is a straight line — the best a linear
 # model can do — and it misclassifies the tips of both moons. To do better we need a model
 # with more structure, and deriving gradients by hand for every new model quickly gets
-# tedious and error-prone. Time to automate.
-#
+# tedious and error-prone. Time to automate. But first two checks on this section.
+
+# %% [markdown]
 # **Concept check 1.** A single sample $\mathbf{x} = (3, -1)$ with label $y = 0$, and
 # parameters $\mathbf{w} = \mathbf{0}$, $b = 0$. What is $\partial \ell/\partial w_1$ (the
 # derivative of this sample's BCE with respect to the *first* weight)? Set `q1_answer` to a
@@ -291,6 +301,42 @@ assert_that("q1_answer" in globals(), "q1_answer is not set yet: run its cell af
 assert_scalar(q1_answer, name="q1_answer")
 ### BEGIN HIDDEN TESTS
 assert_answer(q1_answer, 1.5, name="q1_answer")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Why this loss? Likelihood, cross-entropy and KL divergence.** For one sample, the label
+# describes a distribution over the two classes, $p = (1 - y,\; y)$, and the model predicts
+# another, $q = (1 - \hat y,\; \hat y)$. The BCE is their **cross-entropy**
+# $H(p, q) = -\sum_k p_k \log q_k$, and a cross-entropy splits into two parts:
+#
+# $$H(p, q) = \underbrace{-\sum_k p_k \log p_k}_{\text{entropy } H(p)}
+#   \;+\; \underbrace{\sum_k p_k \log \frac{p_k}{q_k}}_{\text{KL divergence } D_{\mathrm{KL}}(p \,\|\, q)} .$$
+#
+# The entropy of the data does not depend on the model's parameters, and the
+# **Kullback–Leibler divergence** is never negative and is zero only when $q = p$. So
+# maximising the likelihood, minimising the cross-entropy and minimising the KL divergence
+# between the data's distribution and the model's are the same goal: training pulls the model's
+# predictions towards the data. For hard labels ($y$ exactly 0 or 1) the entropy is 0, and the
+# BCE *is* the KL divergence.
+
+# %% [markdown]
+# **Concept check 2.** Labels need not be hard. A *soft* label $y = 0.5$ says that both
+# classes are equally likely (say, two annotators disagreed). Over all predictions
+# $\hat y \in (0, 1)$, what is the smallest value that the BCE
+# $-y\log\hat y - (1-y)\log(1-\hat y)$ of this sample can take? Set `q2_answer` to a number
+# (natural logarithm; four significant digits are enough).
+
+# %% nbgrader="solution" grade_id="q2_cross_entropy"
+# q2_answer = ...
+### BEGIN SOLUTION
+q2_answer = math.log(2.0)
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q2_cross_entropy" points=1
+assert_that("q2_answer" in globals(), "q2_answer is not set yet: run its cell after answering")
+assert_scalar(q2_answer, name="q2_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q2_answer, math.log(2.0), name="q2_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -352,7 +398,8 @@ class Scalar(ScalarNode):
     """A number in a computation graph: ScalarNode's bookkeeping plus arithmetic.
 
     Create leaves with Scalar(value, label="w"); every operation returns a new Scalar
-    Scalar(result, parents, local_grads, op) whose local_grads hold d(result)/d(parent).
+    Scalar(result, parents, local_grads, op) whose local_grads hold d(result)/d(parent), and
+    leaves its inputs (their value and grad) unchanged.
     """
 
     @staticmethod
@@ -372,15 +419,26 @@ class Scalar(ScalarNode):
         ### END SOLUTION
 
     def __pow__(self, n):
-        """self ** n for a constant Python number n (not a Scalar)."""
+        """self ** n for a constant Python number n (not a Scalar).
+
+        Defined where Python's float power is: any base for a whole number n (negative bases,
+        and 0 ** n for n >= 1, included), a positive base for other n.
+        """
         ### BEGIN SOLUTION
         return Scalar(self.value**n, (self,), (n * self.value ** (n - 1),), f"**{n:g}")
         ### END SOLUTION
 
     def exp(self):
-        """e ** self."""
+        """e ** self.
+
+        Above self.value = 709.78... the result exceeds the largest float: then value and local
+        gradient are inf, as in numpy and PyTorch (math.exp raises OverflowError there instead).
+        """
         ### BEGIN SOLUTION
-        e = math.exp(self.value)
+        try:
+            e = math.exp(self.value)
+        except OverflowError:
+            e = math.inf
         return Scalar(e, (self,), (e,), "exp")
         ### END SOLUTION
 
@@ -398,7 +456,10 @@ class Scalar(ScalarNode):
         ### END SOLUTION
 
     def relu(self):
-        """max(0, self); its local derivative is 1 for value > 0 and 0 for value <= 0."""
+        """max(0, self); its local derivative is 1 for value > 0 and 0 for value <= 0.
+
+        (At the kink 0 any number in [0, 1] is a valid choice; we take 0, as PyTorch does.)
+        """
         ### BEGIN SOLUTION
         return Scalar(max(self.value, 0.0), (self,), (1.0 if self.value > 0 else 0.0,), "relu")
         ### END SOLUTION
@@ -427,26 +488,52 @@ class Scalar(ScalarNode):
 
 
 # %% nbgrader="tests" grade_id="test_scalar_ops" points=3
+def _node(method, *args):
+    """Call your Scalar's `method` on args through `call` and return what the tests check: the
+    result's type, value, parents (as positions among args; -1 for a new constant leaf) and
+    local_grads, and (value, grad) of each input afterwards. If the method raises an
+    ArithmeticError (OverflowError, ZeroDivisionError, ...) or a ValueError, that error is
+    reported in place of the type."""
+
+    def run(*args):
+        try:
+            out = method(*args)
+        except (ArithmeticError, ValueError) as error:  # e.g. OverflowError, ZeroDivisionError
+            return f"an error ({type(error).__name__}: {error})", None, (), (), ()
+        inputs = tuple((a.value, a.grad) for a in args if isinstance(a, ScalarNode))
+        if not isinstance(out, Scalar):
+            return type(out).__name__, None, (), (), inputs
+        parents = tuple(next((k for k, a in enumerate(args) if p is a), -1) for p in out.parents)
+        return "Scalar", out.value, parents, out.local_grads, inputs
+
+    run.__name__, run.__qualname__ = method.__name__, method.__qualname__
+    return call(run, *args)
+
+
+def _check(label, result, value, parents, local_grads, inputs, rtol=1e-9, atol=1e-300):
+    kind, got_value, got_parents, got_local, got_inputs = result
+    assert_that(kind == "Scalar", f"{label} must return a new Scalar, got {kind}")
+    assert_scalar(got_value, value, rtol=rtol, atol=atol, name=f"({label}).value")
+    assert_that(got_parents == parents, f"({label}).parents must be the inputs {parents} (their "
+                f"positions among the arguments, -1 for a constant), got {got_parents}")
+    assert_close(got_local, local_grads, rtol=rtol, atol=atol, name=f"({label}).local_grads")
+    assert_close(got_inputs, inputs, rtol=0, atol=0,
+                 name=f"(value, grad) of the inputs after {label} (an operation must not change them)")
+
+
 _a, _b = Scalar(3.0, label="a"), Scalar(-2.0, label="b")
-_c = call(lambda: _a * _b)
-assert_that(isinstance(_c, Scalar), f"a * b must return a Scalar, got {type(_c).__name__}")
-assert_scalar(_c.value, -6.0, name="(a * b).value for a = 3, b = -2")
-assert_that(_c.parents == (_a, _b), "(a * b).parents must be (a, b), in this order")
-assert_close(_c.local_grads, [-2.0, 3.0], name="(a * b).local_grads = (d/da, d/db)")
-for _name, _make, _value, _local in [
-    ("a ** 3", lambda: _a**3, 27.0, 27.0),
-    ("a.exp()", lambda: _a.exp(), math.exp(3.0), math.exp(3.0)),
-    ("a.log()", lambda: _a.log(), math.log(3.0), 1.0 / 3.0),
-    ("b.tanh()", lambda: _b.tanh(), math.tanh(-2.0), 1.0 - math.tanh(-2.0) ** 2),
-    ("a.relu()", lambda: _a.relu(), 3.0, 1.0),
-    ("b.relu()", lambda: _b.relu(), 0.0, 0.0),
+_check("a * b for a = 3, b = -2", _node(Scalar.__mul__, _a, _b), -6.0, (0, 1), [-2.0, 3.0],
+       [(3.0, 0.0), (-2.0, 0.0)])
+for _label, _method, _args, _value, _local in [
+    ("a ** 3", Scalar.__pow__, (_a, 3), 27.0, 27.0),
+    ("a.exp()", Scalar.exp, (_a,), math.exp(3.0), math.exp(3.0)),
+    ("a.log()", Scalar.log, (_a,), math.log(3.0), 1.0 / 3.0),
+    ("b.tanh()", Scalar.tanh, (_b,), math.tanh(-2.0), 1.0 - math.tanh(-2.0) ** 2),
+    ("a.relu()", Scalar.relu, (_a,), 3.0, 1.0),
+    ("b.relu()", Scalar.relu, (_b,), 0.0, 0.0),
 ]:
-    _out = call(_make)
-    assert_that(isinstance(_out, Scalar), f"{_name} must return a Scalar, got {type(_out).__name__}")
-    assert_scalar(_out.value, _value, name=f"({_name}).value")
-    assert_that(len(_out.parents) == 1 and _out.parents[0] is (_b if "b." in _name else _a),
-                f"({_name}).parents must be a tuple holding the one input")
-    assert_close(_out.local_grads, [_local], name=f"({_name}).local_grads")
+    _check(f"{_label} for a = 3, b = -2", _node(_method, *_args), _value, (0,), [_local],
+           [(_args[0].value, 0.0)])
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
@@ -461,55 +548,60 @@ _rng = np.random.default_rng(202)
 for _trial in range(20):
     _u, _v = (float(x) for x in _rng.normal(size=2) * 2)
     _pos = abs(_u) + 0.1
-    for _name, _sop, _top, _args in [
-        ("a * b", lambda a, b: a * b, lambda a, b: a * b, (_u, _v)),
-        ("a * a (the same node twice)", None, None, (_u,)),
-        ("a ** 2", lambda a: a**2, lambda a: a**2, (_u,)),
-        ("a ** 3", lambda a: a**3, lambda a: a**3, (_u,)),
-        ("a ** -1", lambda a: a**-1, lambda a: a**-1, (_pos,)),
-        ("a ** 0.5", lambda a: a**0.5, lambda a: a**0.5, (_pos,)),
-        ("a.exp()", lambda a: a.exp(), lambda a: a.exp(), (_u,)),
-        ("a.log()", lambda a: a.log(), lambda a: a.log(), (_pos,)),
-        ("a.tanh()", lambda a: a.tanh(), lambda a: a.tanh(), (_u,)),
-        ("a.relu()", lambda a: a.relu(), lambda a: a.relu(), (_u,)),
+    for _name, _method, _const, _top, _args in [
+        ("a * b", Scalar.__mul__, None, lambda a, b: a * b, (_u, _v)),
+        ("a ** 2", Scalar.__pow__, 2, lambda a: a**2, (_u,)),
+        ("a ** 3", Scalar.__pow__, 3, lambda a: a**3, (_u,)),
+        ("a ** -1", Scalar.__pow__, -1, lambda a: a**-1, (_u,)),
+        ("a ** 0.5", Scalar.__pow__, 0.5, lambda a: a**0.5, (_pos,)),
+        ("a ** -1.5", Scalar.__pow__, -1.5, lambda a: a**-1.5, (_pos,)),
+        ("a.exp()", Scalar.exp, None, lambda a: a.exp(), (_u,)),
+        ("a.log()", Scalar.log, None, lambda a: a.log(), (_pos,)),
+        ("a.tanh()", Scalar.tanh, None, lambda a: a.tanh(), (_u,)),
+        ("a.relu()", Scalar.relu, None, lambda a: a.relu(), (_u,)),
     ]:
-        if _sop is None:  # a * a: both parents are a, each with local gradient a
-            _s = Scalar(_u)
-            _out = call(lambda s=_s: s * s)
-            assert_that(_out.parents == (_s, _s), "(a * a).parents must be (a, a)")
-            assert_close(_out.local_grads, [_u, _u], rtol=1e-12, name=f"(a * a).local_grads at a = {_u:.4g}")
-            continue
         _leaves = [Scalar(x) for x in _args]
-        _out = call(_sop, *_leaves)
         _value, _grads = _torch_local(_top, *_args)
-        _label = f"{_name} at {', '.join(f'{x:.4g}' for x in _args)}"
-        assert_that(isinstance(_out, Scalar), f"{_label}: must return a Scalar")
-        assert_scalar(_out.value, _value, rtol=1e-12, atol=1e-300, name=f"({_label}).value")
-        assert_that(tuple(_out.parents) == tuple(_leaves), f"({_label}).parents must be the inputs, in order")
-        assert_close(_out.local_grads, _grads, rtol=1e-12, atol=1e-300, name=f"({_label}).local_grads")
-        for _leaf in _leaves:
-            assert_scalar(_leaf.grad, 0.0, atol=0.0, name=f"{_label}: grad of an input (an operation must not touch it)")
-# Extreme arguments: saturated or tiny values, finite local gradients.
-for _name, _make, _arg in [("a.tanh()", lambda a: a.tanh(), 1000.0), ("a.tanh()", lambda a: a.tanh(), -1000.0),
-                           ("a.exp()", lambda a: a.exp(), -1000.0), ("a.log()", lambda a: a.log(), 1e-300),
-                           ("a ** 2", lambda a: a**2, 1e150), ("a.relu()", lambda a: a.relu(), -1e300),
-                           ("a.relu()", lambda a: a.relu(), 1e300)]:
-    _out = call(_make, Scalar(_arg))
-    _value, _grads = _torch_local(_make, _arg)
-    assert_scalar(_out.value, _value, rtol=1e-12, atol=1e-300, name=f"({_name}).value at a = {_arg:g}")
-    assert_close(_out.local_grads, _grads, rtol=1e-12, atol=1e-300, name=f"({_name}).local_grads at a = {_arg:g}")
+        _label = f"{_name} at a = {', '.join(f'{x:.4g}' for x in _args)}"
+        _extra = () if _const is None else (_const,)
+        _check(_label, _node(_method, *_leaves, *_extra), _value, tuple(range(len(_leaves))), _grads,
+               [(x, 0.0) for x in _args])
+    # The same node twice: a * a has parents (a, a), each with local gradient a.
+    _s = Scalar(_u)
+    _check(f"a * a at a = {_u:.4g}", _node(Scalar.__mul__, _s, _s), _u * _u, (0, 0), [_u, _u],
+           [(_u, 0.0), (_u, 0.0)])
+# Powers at 0 and at negative bases, wherever they are defined.
+for _n, _x in [(1, 0.0), (2, 0.0), (3, 0.0), (2, -3.0), (3, -1.5), (-1, -2.0), (-2, -0.5), (5, -1.0),
+               (2.0, -3.0), (1, -4.0)]:
+    _value, _grads = _torch_local(lambda a, n=_n: a**n, _x)
+    _check(f"a ** {_n} at a = {_x:g}", _node(Scalar.__pow__, Scalar(_x), _n), _value, (0,), _grads,
+           [(_x, 0.0)], rtol=1e-12, atol=0.0)
+# Extreme arguments: saturated, tiny or overflowing values (exp overflows to inf, as in PyTorch).
+for _name, _method, _arg in [("a.tanh()", Scalar.tanh, 1000.0), ("a.tanh()", Scalar.tanh, -1000.0),
+                             ("a.exp()", Scalar.exp, -1000.0), ("a.exp()", Scalar.exp, 700.0),
+                             ("a.exp()", Scalar.exp, 709.0), ("a.exp()", Scalar.exp, 1000.0),
+                             ("a.log()", Scalar.log, 1e-300), ("a ** 2", None, 1e150),
+                             ("a.relu()", Scalar.relu, -1e300), ("a.relu()", Scalar.relu, 1e300)]:
+    _top = {"a.tanh()": _torch.tanh, "a.exp()": _torch.exp, "a.log()": _torch.log,
+            "a ** 2": lambda a: a**2, "a.relu()": _torch.relu}[_name]
+    _value, _grads = _torch_local(_top, _arg)
+    _result = _node(Scalar.__pow__, Scalar(_arg), 2) if _method is None else _node(_method, Scalar(_arg))
+    _check(f"{_name} at a = {_arg:g}", _result, _value, (0,), _grads, [(_arg, 0.0)], rtol=1e-12)
 # The ReLU at its kink: derivative 0 at exactly 0 (as in PyTorch).
-_out = Scalar(0.0).relu()
-assert_close(_out.local_grads, [0.0], atol=0.0, name="Scalar(0.0).relu().local_grads")
-assert_scalar(_out.value, 0.0, atol=0.0, name="Scalar(0.0).relu().value")
+_check("Scalar(0.0).relu()", _node(Scalar.relu, Scalar(0.0)), 0.0, (0,), [0.0], [(0.0, 0.0)], atol=0.0)
 # Constants on either side.
 _a = Scalar(1.5)
-for _name, _make, _value in [("a * 4", lambda: _a * 4, 6.0), ("4 * a", lambda: 4 * _a, 6.0),
-                             ("a / 4", lambda: _a / 4, 0.375), ("3 / a", lambda: 3 / _a, 2.0),
-                             ("a - 4", lambda: _a - 4, -2.5), ("1 - a", lambda: 1 - _a, -0.5)]:
-    assert_scalar(call(_make).value, _value, rtol=1e-12, name=f"({_name}).value for a = 1.5")
-_out = _a * 4
-assert_close(_out.local_grads, [4.0, 1.5], name="(a * 4).local_grads for a = 1.5 (4 is a constant leaf)")
+for _name, _method, _args, _value in [("a * 4", Scalar.__mul__, (_a, 4), 6.0),
+                                      ("4 * a", Scalar.__rmul__, (_a, 4), 6.0),
+                                      ("a / 4", Scalar.__truediv__, (_a, 4), 0.375),
+                                      ("3 / a", Scalar.__rtruediv__, (_a, 3), 2.0),
+                                      ("a - 4", Scalar.__sub__, (_a, 4), -2.5),
+                                      ("1 - a", Scalar.__rsub__, (_a, 1), -0.5)]:
+    _kind, _got, _, _, _ = _node(_method, *_args)
+    assert_that(_kind == "Scalar", f"{_name} must return a new Scalar, got {_kind}")
+    assert_scalar(_got, _value, rtol=1e-12, name=f"({_name}).value for a = 1.5")
+_check("a * 4 for a = 1.5 (4 becomes a constant leaf)", _node(Scalar.__mul__, _a, 4), 6.0, (0, -1),
+       [4.0, 1.5], [(1.5, 0.0)])
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -534,7 +626,12 @@ assert_close(_out.local_grads, [4.0, 1.5], name="(a * 4).local_grads for a = 1.5
 # 3. for each node in reverse topological order, **add** `local_grad * node.grad` to the
 #    `grad` of each of its parents.
 #
-# Step 3 *adds* rather than assigns: that is the sum over children.
+# Step 3 *adds* rather than assigns: that is the sum over children. And the order matters for
+# inner nodes too: a tempting shortcut — recurse from the root and let every node pass its
+# gradient on to its parents as soon as it receives a contribution — goes wrong as soon as an
+# inner node is used twice (like $c$ in $c \cdot c + c$): it passes on an incomplete gradient
+# and then passes on the complete one again. Fan-out of leaves alone does not reveal this,
+# since leaves pass nothing on.
 
 # %% nbgrader="solution" grade_id="scalar_backward"
 def topological_order(root):
@@ -587,11 +684,23 @@ def backward(root):
 
 
 # %% nbgrader="tests" grade_id="test_scalar_backward" points=5
-# L = (a * b + a) * a  with a = 2, b = 3: L = a^2 b + a^2, dL/da = 2ab + 2a = 16, dL/db = a^2 = 4.
+# The tests build their graphs node by node, Scalar(value, parents, local_grads, op, label), so
+# that they do not depend on your operations. _backward(root, *nodes) runs your backward(root)
+# through `call` and returns the grads of the given nodes afterwards.
+def _backward(root, *nodes):
+    def run(root):
+        backward(root)
+        return [node.grad for node in nodes]
+
+    run.__name__ = run.__qualname__ = "backward"
+    return call(run, root)
+
+
+# L = (a*b + a) * a at a = 2, b = 3: L = a^2 b + a^2, dL/da = 2ab + 2a = 16, dL/db = a^2 = 4.
 _a, _b = Scalar(2.0, label="a"), Scalar(3.0, label="b")
-_ab = _a * _b
-_s = _ab + _a
-_L = _s * _a
+_ab = Scalar(6.0, (_a, _b), (3.0, 2.0), "*", "a*b")
+_s = Scalar(8.0, (_ab, _a), (1.0, 1.0), "+", "a*b+a")
+_L = Scalar(16.0, (_s, _a), (2.0, 8.0), "*", "L")
 _order = call(topological_order, _L)
 assert_that(isinstance(_order, list), f"topological_order must return a list, got {type(_order).__name__}")
 assert_that(len(_order) == 5 and len({id(n) for n in _order}) == 5,
@@ -599,61 +708,126 @@ assert_that(len(_order) == 5 and len({id(n) for n in _order}) == 5,
             f"got {len(_order)} entries ({len({id(n) for n in _order})} distinct)")
 assert_that(_order[-1] is _L, "topological_order(L): the root L must come last")
 _pos = {id(n): i for i, n in enumerate(_order)}
+assert_that(all(id(n) in _pos for n in (_a, _b, _ab, _s)),
+            "topological_order(L): every node of the graph must be listed")
 assert_that(_pos[id(_a)] < _pos[id(_ab)] < _pos[id(_s)] and _pos[id(_b)] < _pos[id(_ab)],
             "topological_order(L): every node must come after its parents")
-call(backward, _L)
-assert_scalar(_L.grad, 1.0, name="L.grad (the root)")
-assert_scalar(_s.grad, 2.0, name="grad of (a*b + a)")
-assert_scalar(_b.grad, 4.0, name="b.grad")
-assert_scalar(_a.grad, 16.0, name="a.grad (a is used three times: add up all paths)")
-call(backward, _L)
-assert_scalar(_a.grad, 16.0, name="a.grad after calling backward(L) a second time (reset the gradients first)")
+_gL, _gs, _gab, _ga, _gb = _backward(_L, _L, _s, _ab, _a, _b)
+assert_scalar(_gL, 1.0, name="L.grad (the root)")
+assert_scalar(_gs, 2.0, name="grad of a*b + a")
+assert_scalar(_gab, 2.0, name="grad of a*b")
+assert_scalar(_gb, 4.0, name="b.grad")
+assert_scalar(_ga, 16.0, name="a.grad (a is used three times: add up all paths)")
+(_ga,) = _backward(_L, _a)
+assert_scalar(_ga, 16.0, name="a.grad after calling backward(L) a second time (reset the gradients first)")
+# Fan-out of an inner node: c = a*b is used three times in L2 = c*c + c, so dL2/dc = 2c + 1 = 13.
+_c = Scalar(6.0, (_a, _b), (3.0, 2.0), "*", "c")
+_cc = Scalar(36.0, (_c, _c), (6.0, 6.0), "*", "c*c")
+_L2 = Scalar(42.0, (_cc, _c), (1.0, 1.0), "+", "L2")
+_gc, _ga, _gb = _backward(_L2, _c, _a, _b)
+assert_scalar(_gc, 13.0, name="c.grad for L2 = c*c + c (the inner node c is used three times)")
+assert_scalar(_ga, 39.0, name="a.grad for L2 = c*c + c with c = a*b (dL2/dc times b)")
+assert_scalar(_gb, 26.0, name="b.grad for L2 = c*c + c with c = a*b (dL2/dc times a)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
 
-def _ex_reuse(a, b, c):
-    return (a * b + c).tanh() * a
+class _S:  # the tests' own operations on Scalars: correct values and local gradients
+    @staticmethod
+    def mul(a, b):
+        return Scalar(a.value * b.value, (a, b), (b.value, a.value), "*")
+
+    @staticmethod
+    def add(a, b):
+        return Scalar(a.value + b.value, (a, b), (1.0, 1.0), "+")
+
+    @staticmethod
+    def scale(a, k):
+        return Scalar(a.value * k, (a,), (k,), f"*{k:g}")
+
+    @staticmethod
+    def tanh(a):
+        t = math.tanh(a.value)
+        return Scalar(t, (a,), (1.0 - t * t,), "tanh")
+
+    @staticmethod
+    def exp(a):
+        e = math.exp(a.value)
+        return Scalar(e, (a,), (e,), "exp")
+
+    @staticmethod
+    def log(a):
+        return Scalar(math.log(a.value), (a,), (1.0 / a.value,), "log")
+
+    @staticmethod
+    def relu(a):
+        return Scalar(max(a.value, 0.0), (a,), (1.0 if a.value > 0 else 0.0,), "relu")
+
+    @staticmethod
+    def const(k):
+        return Scalar(k, label=f"{k:g}")
 
 
-def _ex_mixed(a, b, c):
-    return ((a * a + b) * (a + c)).relu() + (b * c).exp() / (a * a + 1)
+class _T:  # the same operations in PyTorch
+    mul = staticmethod(lambda a, b: a * b)
+    add = staticmethod(lambda a, b: a + b)
+    scale = staticmethod(lambda a, k: a * k)
+    tanh = staticmethod(_torch.tanh)
+    exp = staticmethod(_torch.exp)
+    log = staticmethod(_torch.log)
+    relu = staticmethod(_torch.relu)
+    const = staticmethod(lambda k: _torch.tensor(k, dtype=_torch.float64))
 
 
-def _ex_diamond(a, b, c):
-    x = a * b
-    y = x + x
-    z = y * x
-    return z * z + x * c
+def _ex_reuse(o, a, b, c):
+    return o.mul(o.tanh(o.add(o.mul(a, b), c)), a)
 
 
-def _ex_deep(a, b, c):
+def _ex_inner_fan_out(o, a, b, c):
+    x = o.tanh(o.mul(a, b))
+    return o.add(o.mul(x, x), o.mul(x, o.add(x, c)))
+
+
+def _ex_mixed(o, a, b, c):
+    left = o.relu(o.mul(o.add(o.mul(a, a), b), o.add(a, c)))
+    return o.add(left, o.mul(o.exp(o.mul(b, c)), o.tanh(a)))
+
+
+def _ex_diamond(o, a, b, c):
+    x = o.mul(a, b)
+    y = o.add(x, x)
+    z = o.mul(y, x)
+    return o.add(o.mul(z, z), o.mul(x, c))
+
+
+def _ex_deep(o, a, b, c):
     x = a
     for _ in range(40):
-        x = (x * b + a).tanh() * c + x * 0.5
+        x = o.add(o.mul(o.tanh(o.add(o.mul(x, b), a)), c), o.scale(x, 0.5))
     return x
 
 
-def _ex_log_pow(a, b, c):
-    return (a * a + b * b + 1).log() * c**3 - (a - b) ** 2 / (c * c + 0.5)
+def _ex_log(o, a, b, c):
+    inner = o.add(o.add(o.mul(a, a), o.mul(b, b)), o.const(1.0))
+    return o.add(o.mul(o.log(inner), o.mul(c, o.mul(c, c))), o.scale(o.mul(a, b), -2.0))
 
 
-def _ex_single(a, b, c):
+def _ex_single(o, a, b, c):
     return a
 
 
 _rng = np.random.default_rng(203)
-for _ex in [_ex_reuse, _ex_mixed, _ex_diamond, _ex_deep, _ex_log_pow, _ex_single]:
+for _ex in [_ex_reuse, _ex_inner_fan_out, _ex_mixed, _ex_diamond, _ex_log, _ex_single, _ex_deep]:
     for _trial in range(4):
         _vals = [float(v) for v in _rng.normal(size=3)]
-        _leaves = [Scalar(v) for v in _vals]
-        _root = _ex(*_leaves)
+        _leaves = [Scalar(v, label=n) for v, n in zip(_vals, "abc", strict=True)]
+        _root = _ex(_S, *_leaves)
         _label = f"{_ex.__name__[4:]} expression at a, b, c = {', '.join(f'{v:.3g}' for v in _vals)}"
         _order = call(topological_order, _root)
+        assert_that(isinstance(_order, list), f"{_label}: topological_order must return a list")
         _ids = [id(n) for n in _order]
         assert_that(len(_ids) == len(set(_ids)), f"{_label}: topological_order lists a node more than once")
-        # every node reachable from the root is listed
-        _seen, _stack = set(), [_root]
+        _seen, _stack = set(), [_root]  # every node reachable from the root must be listed
         while _stack:
             _n = _stack.pop()
             if id(_n) not in _seen:
@@ -668,57 +842,53 @@ for _ex in [_ex_reuse, _ex_mixed, _ex_diamond, _ex_deep, _ex_log_pow, _ex_single
                 assert_that(_where[id(_p)] < _where[id(_n)], f"{_label}: a node comes before its parent")
         assert_that(_order[-1] is _root, f"{_label}: the root must come last")
         _ts = [_torch.tensor(v, dtype=_torch.float64, requires_grad=True) for v in _vals]
-        _ref = _ex(*_ts)
-        _ref_grads = _torch.autograd.grad(_ref, _ts, allow_unused=True)
+        _ref_grads = _torch.autograd.grad(_ex(_T, *_ts), _ts, allow_unused=True)
+        _expected = [1.0 if _ex is _ex_single and _n == "a" else (0.0 if _g is None else _g.item())
+                     for _n, _g in zip("abc", _ref_grads, strict=True)]
         for _repeat in range(2):
-            call(backward, _root)
-            for _name, _leaf, _g in zip("abc", _leaves, _ref_grads, strict=True):
-                _expected = 0.0 if _g is None else _g.item()
-                if _ex is _ex_single and _name == "a":
-                    _expected = 1.0
-                assert_scalar(_leaf.grad, _expected, rtol=1e-9, atol=1e-12,
+            _grads = _backward(_root, *_leaves)
+            for _name, _got, _want in zip("abc", _grads, _expected, strict=True):
+                assert_scalar(_got, _want, rtol=1e-9, atol=1e-12,
                               name=f"{_label}: {_name}.grad after backward call number {_repeat + 1}")
 # Two losses sharing the parameters: each backward gives the gradient of its own root only.
-_w, _v = Scalar(1.5), Scalar(-0.5)
-_L1 = _w * _v * _w
-_L2 = _w + _v * 3
-backward(_L1)
-assert_scalar(_w.grad, 2 * 1.5 * -0.5, name="w.grad after backward(L1) for L1 = w * v * w")
-backward(_L2)
-assert_scalar(_w.grad, 1.0, name="w.grad after backward(L2) for L2 = w + 3 v (no leftovers from L1)")
-assert_scalar(_v.grad, 3.0, name="v.grad after backward(L2) (no leftovers from L1)")
-backward(_L1)
-assert_scalar(_v.grad, 1.5**2, name="v.grad after backward(L1) again")
+_w, _v = Scalar(1.5, label="w"), Scalar(-0.5, label="v")
+_L1 = _S.mul(_S.mul(_w, _v), _w)
+_L2 = _S.add(_w, _S.scale(_v, 3.0))
+assert_scalar(_backward(_L1, _w)[0], 2 * 1.5 * -0.5, name="w.grad after backward(L1) for L1 = w * v * w")
+_gw, _gv = _backward(_L2, _w, _v)
+assert_scalar(_gw, 1.0, name="w.grad after backward(L2) for L2 = w + 3 v (no leftovers from L1)")
+assert_scalar(_gv, 3.0, name="v.grad after backward(L2) (no leftovers from L1)")
+assert_scalar(_backward(_L1, _v)[0], 1.5**2, name="v.grad after backward(L1) again")
 # A long chain (depth 300) with reuse at every level.
-_x0 = Scalar(0.3)
+_x0 = Scalar(0.3, label="x0")
 _x = _x0
 for _ in range(300):
-    _x = _x * 0.5 + _x0 * 0.1
-backward(_x)
+    _x = _S.add(_S.scale(_x, 0.5), _S.scale(_x0, 0.1))
 _t0 = _torch.tensor(0.3, dtype=_torch.float64, requires_grad=True)
 _t = _t0
 for _ in range(300):
     _t = _t * 0.5 + _t0 * 0.1
 _t.backward()
-assert_scalar(_x0.grad, _t0.grad.item(), rtol=1e-10, name="x0.grad at the start of a chain of depth 300")
+assert_scalar(_backward(_x, _x0)[0], _t0.grad.item(), rtol=1e-10,
+              name="x0.grad at the start of a chain of depth 300")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Concept check 2.** With $a = 3$, compute $b = a \cdot a$, $c = b + a$ and $L = c \cdot a$.
+# **Concept check 3.** With $a = 3$, compute $b = a \cdot a$, $c = b + a$ and $L = c \cdot a$.
 # What is $\partial L / \partial a$? (Follow all paths from $a$ to $L$; you can check your
-# answer with your engine afterwards.) Set `q2_answer` to a number.
+# answer with your engine afterwards.) Set `q3_answer` to a number.
 
-# %% nbgrader="solution" grade_id="q2_fan_out"
-# q2_answer = ...
+# %% nbgrader="solution" grade_id="q3_fan_out"
+# q3_answer = ...
 ### BEGIN SOLUTION
-q2_answer = 33.0
+q3_answer = 33.0
 ### END SOLUTION
 
-# %% nbgrader="tests" grade_id="test_q2_fan_out" points=1
-assert_that("q2_answer" in globals(), "q2_answer is not set yet: run its cell after answering")
-assert_scalar(q2_answer, name="q2_answer")
+# %% nbgrader="tests" grade_id="test_q3_fan_out" points=1
+assert_that("q3_answer" in globals(), "q3_answer is not set yet: run its cell after answering")
+assert_scalar(q3_answer, name="q3_answer")
 ### BEGIN HIDDEN TESTS
-assert_answer(q2_answer, 33.0, name="q2_answer")
+assert_answer(q3_answer, 33.0, name="q3_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -768,7 +938,7 @@ stepper = graph_stepper(
 display(stepper)
 
 # %% [markdown]
-# **Concept check 3.** Why does `backward` visit the nodes in *reverse* topological order?
+# **Concept check 4.** Why does `backward` visit the nodes in *reverse* topological order?
 #
 # - (a) so that the gradient of each node is complete (all its children have contributed)
 #   before it is passed on to the node's parents
@@ -776,19 +946,19 @@ display(stepper)
 # - (c) to use less memory than visiting the nodes in topological order
 # - (d) it does not matter: any order gives the same gradients
 #
-# Set `q3_answer` to `"a"`, `"b"`, `"c"` or `"d"`.
+# Which answer is right? Set `q4_answer` to `"a"`, `"b"`, `"c"` or `"d"`.
 
-# %% nbgrader="solution" grade_id="q3_reverse_order"
-# q3_answer = "..."
+# %% nbgrader="solution" grade_id="q4_reverse_order"
+# q4_answer = "..."
 ### BEGIN SOLUTION
-q3_answer = "a"
+q4_answer = "a"
 ### END SOLUTION
 
-# %% nbgrader="tests" grade_id="test_q3_reverse_order" points=1
-assert_that("q3_answer" in globals(), "q3_answer is not set yet: run its cell after answering")
-assert_choice(q3_answer, ["a", "b", "c", "d"], name="q3_answer")
+# %% nbgrader="tests" grade_id="test_q4_reverse_order" points=1
+assert_that("q4_answer" in globals(), "q4_answer is not set yet: run its cell after answering")
+assert_choice(q4_answer, ["a", "b", "c", "d"], name="q4_answer")
 ### BEGIN HIDDEN TESTS
-assert_answer(q3_answer, "a", name="q3_answer")
+assert_answer(q4_answer, "a", name="q4_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -800,6 +970,10 @@ assert_answer(q3_answer, "a", name="q3_answer")
 # the **same shape** holding $\partial L/\partial(\text{each entry})$. The loss $L$ is still
 # one number, so no node ever needs a full Jacobian: each compute node only has to turn the
 # gradient of its output into gradients of its inputs.
+#
+# One computation can be drawn at several granularities: one node per multiplication, as in
+# section 2, or one node per layer, as here. Backpropagation works the same at every level,
+# as long as each node knows the derivatives of its own output with respect to its own inputs.
 #
 # The framework below follows the lecture's educational framework. It has three kinds of
 # nodes:
@@ -908,12 +1082,18 @@ class CompNode(Node):
 #   node it belongs to. (Chapter 03 derives these formulas in detail.)
 # - `Tanh(x)`: value $\tanh(X)$ element-wise, local derivative
 #   $1 - \tanh^2(X)$ — conveniently expressed through the node's own value.
+#
+# Hand gradients on only through `parent.addgrad(...)`, never by assigning `parent.grad = ...`:
+# the parent may feed other nodes too (a hidden layer feeding two branches, a weight shared by
+# two layers), and their contributions must add up. Leave `self.grad` and all values as they
+# are: other nodes still need them.
 
 # %% nbgrader="solution" grade_id="tensor_nodes"
 class Affine(CompNode):
     """Affine(x, W, b): value = x.value @ W.value + b.value.
 
-    Shapes: x (N, D), W (D, M), b (M,); value (N, M).
+    Shapes: x (N, D), W (D, M), b (M,); value (N, M), float64. backward() adds dL/dx, dL/dW and
+    dL/db to the parents with addgrad, given self.grad = dL/d(value) of shape (N, M).
     """
 
     def forward(self):
@@ -932,7 +1112,10 @@ class Affine(CompNode):
 
 
 class Tanh(CompNode):
-    """Tanh(x): value = tanh(x.value) element-wise, same shape as x."""
+    """Tanh(x): value = tanh(x.value) element-wise, same shape as x, float64.
+
+    backward() adds dL/dx = self.grad * (1 - value**2) to x with addgrad.
+    """
 
     def forward(self):
         (x,) = self.parents
@@ -948,34 +1131,86 @@ class Tanh(CompNode):
 
 
 # %% nbgrader="tests" grade_id="test_tensor_nodes" points=4
+def _run(step, nodes, *args):
+    """Run `step` (a forward or backward) through `call`; return the values and the grads of
+    `nodes` afterwards (copies). A ValueError (e.g. addgrad's shape check) fails the test."""
+
+    def run(*args):
+        try:
+            step(*args)
+        except ValueError as error:
+            return f"ValueError: {error}"
+        return ([None if n.value is None else np.array(n.value) for n in nodes],
+                [None if n.grad is None else np.array(n.grad) for n in nodes])
+
+    run.__name__, run.__qualname__ = step.__name__, step.__qualname__
+    result = call(run, *args)
+    if isinstance(result, str):
+        fail(f"{step.__qualname__} raised {result}")
+    return result
+
+
+def _stored(value, what):
+    assert_that(value is not None, f"{what} is None: forward() must store its result in self.value")
+    return value
+
+
+# Affine on 3 samples with 2 features and 3 outputs. A Parameter stands in for the input x, so
+# that x keeps its gradient (an Input's addgrad ignores it).
 _g = Graph()
-_x = Input(_g, np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]]), name="x")
+_x = Parameter(_g, [[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]], name="x")
 _W = Parameter(_g, [[1.0, -1.0, 0.0], [0.5, 0.0, 2.0]], name="W")
 _b = Parameter(_g, [0.0, 1.0, -1.0], name="b")
-_h = call(Affine, _x, _W, _b)
-call(_g.forward)
-assert_shape(_h.value, (3, 3), name="Affine value for x (3, 2), W (2, 3)")
-assert_close(_h.value, [[2.0, 0.0, 3.0], [-0.5, 1.0, -3.0], [3.5, -2.0, 1.0]], name="Affine value")
-_h.grad = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
-_W.grad, _b.grad = np.zeros((2, 3)), np.zeros(3)
-call(_h.backward)
-assert_close(_W.grad, [[4.0, 3.0, 3.0], [3.0, 0.0, 1.0]], name="W.grad after Affine.backward (X^T G)")
-assert_close(_b.grad, [2.0, 2.0, 1.0], name="b.grad after Affine.backward (sum over the batch)")
-# Tanh on top, and the input gradient through a second Affine layer.
+_h = Affine(_x, _W, _b)
+(_hv,), _ = _run(_h.forward, [_h])
+_stored(_hv, "Affine value")
+assert_shape(_hv, (3, 3), name="Affine value for x (3, 2), W (2, 3)")
+assert_close(_hv, [[2.0, 0.0, 3.0], [-0.5, 1.0, -3.0], [3.5, -2.0, 1.0]], name="Affine value x W + b")
+_G = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+_h.grad = _G.copy()
+for _p in (_x, _W, _b):
+    _p.grad = np.zeros_like(_p.value)
+_, (_gx, _gW, _gb, _gh) = _run(_h.backward, [_x, _W, _b, _h])
+assert_close(_gW, [[4.0, 3.0, 3.0], [3.0, 0.0, 1.0]], name="W.grad after Affine.backward (X^T G)")
+assert_close(_gb, [2.0, 2.0, 1.0], name="b.grad after Affine.backward (sum over the batch)")
+assert_close(_gx, [[1.0, 0.5], [-1.0, 0.0], [0.0, 2.5]], name="x.grad after Affine.backward (G W^T)")
+assert_close(_gh, _G, rtol=0, atol=0, name="the Affine node's own grad after its backward (unchanged)")
+# Tanh on top of it.
+_t = Tanh(_h)
+(_tv,), _ = _run(_t.forward, [_t])
+assert_close(_stored(_tv, "Tanh value"), np.tanh(_hv), name="Tanh value")
+_Gt = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0], [2.0, 1.0, -1.0]])
+_t.grad, _h.grad = _Gt.copy(), np.zeros((3, 3))
+_, (_gh, _gt) = _run(_t.backward, [_h, _t])
+assert_close(_gh, _Gt * (1.0 - np.tanh(_hv) ** 2), name="grad of Tanh's input after Tanh.backward")
+assert_close(_gt, _Gt, rtol=0, atol=0, name="the Tanh node's own grad after its backward (unchanged)")
+
+
+# Fan-out of a hidden node: h = tanh(x W1 + b1) feeds three nodes o1 = h W2, t = tanh(h) and
+# o2 = h W3; the loss adds up all their entries. h.grad must collect all three contributions.
+class _Sum(CompNode):  # a loss node of the tests: the sum of all entries of its parents
+    def forward(self):
+        self.value = sum(np.sum(p.value) for p in self.parents)
+
+    def backward(self):
+        for p in self.parents:
+            p.addgrad(self.grad * np.ones_like(p.value))
+
+
 _g = Graph()
 _x = Input(_g, np.array([[0.5, -1.0]]), name="x")
-_W1 = Parameter(_g, [[1.0, 2.0], [0.0, 1.0]], name="W1")
-_b1 = Parameter(_g, [0.0, 0.5], name="b1")
-_t = call(Tanh, call(Affine, _x, _W1, _b1))
-_W2 = Parameter(_g, [[2.0], [-1.0]], name="W2")
-_b2 = Parameter(_g, [0.0], name="b2")
-_out = Affine(_t, _W2, _b2)
-_g.forward()
-assert_close(_t.value, np.tanh([[0.5, 0.5]]), name="Tanh value")
-_g.backward(_out)  # pretend the output itself is the loss: dL/d(out) = 1
-_d = 1.0 - np.tanh(0.5) ** 2
-assert_close(_b1.grad, [2.0 * _d, -1.0 * _d], name="b1.grad (through Tanh and the second Affine)")
-assert_close(_W1.grad, [[1.0 * _d, -0.5 * _d], [-2.0 * _d, 1.0 * _d]], name="W1.grad (x^T times the gradient at the hidden pre-activation)")
+_W1, _b1 = Parameter(_g, [[1.0, 0.0], [0.5, -1.0]], name="W1"), Parameter(_g, [0.0, 0.5], name="b1")
+_h = Tanh(Affine(_x, _W1, _b1))
+_o1 = Affine(_h, Parameter(_g, [[2.0], [1.0]], name="W2"), Parameter(_g, [0.0], name="b2"))
+_t = Tanh(_h)
+_o2 = Affine(_h, Parameter(_g, [[-1.0], [3.0]], name="W3"), Parameter(_g, [0.0], name="b3"))
+_L = _Sum(_o1, _t, _o2)
+_run(_g.forward, [])
+_, (_gh, _gW1) = _run(_g.backward, [_h, _W1], _L)
+_hv = np.tanh(np.array([[0.0, 1.5]]))  # x W1 + b1 = (0, 1.5)
+_dh = np.array([[2.0, 1.0]]) + (1.0 - np.tanh(_hv) ** 2) + np.array([[-1.0, 3.0]])  # from o1, t, o2
+assert_close(_gh, _dh, name="h.grad of a hidden node used by three nodes (add up their contributions)")
+assert_close(_gW1, _x.value.T @ (_dh * (1.0 - _hv**2)), name="W1.grad below the hidden node h")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
@@ -983,17 +1218,20 @@ import torch as _torch
 def _net_grads_torch(x, params):
     ts = [_torch.tensor(p, requires_grad=True) for p in params]
     W1, b1, W2, b2 = ts
-    out = _torch.tanh(_torch.tensor(x) @ W1 + b1) @ W2 + b2
+    hidden = _torch.tanh(_torch.tensor(x) @ W1 + b1)
+    out = hidden @ W2 + b2
+    hidden.retain_grad()
     (out**2).sum().backward()  # a loss that weights every output entry differently
-    return out.detach().numpy(), [t.grad.numpy() for t in ts]
+    return out.detach().numpy(), hidden.grad.numpy(), [t.grad.numpy() for t in ts]
 
 
-class _SumSquares(CompNode):  # a loss node of the test: sum of squares of its input
+class _SumSquares(CompNode):  # a loss node of the tests: sum of squares of all its parents' entries
     def forward(self):
-        self.value = np.sum(self.parents[0].value ** 2)
+        self.value = sum(np.sum(p.value**2) for p in self.parents)
 
     def backward(self):
-        self.parents[0].addgrad(self.grad * 2 * self.parents[0].value)
+        for p in self.parents:
+            p.addgrad(self.grad * 2 * p.value)
 
 
 _rng = np.random.default_rng(204)
@@ -1004,60 +1242,116 @@ for _N, _D, _H, _M in [(1, 1, 1, 1), (1, 3, 4, 2), (5, 2, 3, 1), (8, 4, 6, 3), (
     _g = Graph()
     _x = Input(_g, _xv.copy(), name="x")
     _P = [Parameter(_g, p, name=n) for p, n in zip(_params, ["W1", "b1", "W2", "b2"], strict=True)]
-    _t = call(Tanh, call(Affine, _x, _P[0], _P[1]))
-    _o = call(Affine, _t, _P[2], _P[3])
+    _t = Tanh(Affine(_x, _P[0], _P[1]))
+    _o = Affine(_t, _P[2], _P[3])
     _L = _SumSquares(_o)
-    call(_g.forward)
-    _out_ref, _grads_ref = _net_grads_torch(_xv, _params)
+    (_ov, _xv_after), _ = _run(_g.forward, [_o, _x])
+    _out_ref, _hidden_ref, _grads_ref = _net_grads_torch(_xv, _params)
     _label = f"Affine -> Tanh -> Affine with x ({_N}, {_D}), hidden {_H}, out {_M}"
-    assert_close(_o.value, _out_ref, rtol=1e-10, atol=1e-12, name=f"{_label}: output value")
+    assert_close(_stored(_ov, f"{_label}: output value"), _out_ref, rtol=1e-10, atol=1e-12,
+                 name=f"{_label}: output value")
     for _repeat in range(2):
-        call(_g.backward, _L)
-        for _p, _gr in zip(_P, _grads_ref, strict=True):
-            assert_close(_p.grad, _gr, rtol=1e-9, atol=1e-12, name=f"{_label}: {_p.name}.grad")
-    assert_close(_x.value, _xv, rtol=0, atol=0, name=f"{_label}: x.value after forward/backward (do not modify)")
+        _, _grads = _run(_g.backward, [*_P, _t], _L)
+        for _p, _got, _gr in zip(_P, _grads, _grads_ref, strict=False):
+            assert_close(_got, _gr, rtol=1e-9, atol=1e-12, name=f"{_label}: {_p.name}.grad")
+        assert_close(_grads[-1], _hidden_ref, rtol=1e-9, atol=1e-12, name=f"{_label}: the Tanh node's own grad")
+    assert_close(_xv_after, _xv, rtol=0, atol=0, name=f"{_label}: x.value after forward (do not modify)")
 
-# A parameter used by two Affine nodes, and a compute node used twice (fan-out).
-_xv = _rng.normal(size=(4, 3))
-_Wv, _bv = _rng.normal(size=(3, 3)), _rng.normal(size=3)
-_g = Graph()
-_x = Input(_g, _xv, name="x")
-_W, _b = Parameter(_g, _Wv, name="W"), Parameter(_g, _bv, name="b")
-_h1 = Tanh(Affine(_x, _W, _b))
-_h2 = Affine(_h1, _W, _b)  # the same W and b again
-_L = _SumSquares(Tanh(_h2))
-_g.forward()
-_g.backward(_L)
-_Wt, _bt = _torch.tensor(_Wv, requires_grad=True), _torch.tensor(_bv, requires_grad=True)
-_ht = _torch.tanh(_torch.tensor(_xv) @ _Wt + _bt)
-(_torch.tanh(_ht @ _Wt + _bt) ** 2).sum().backward()
-assert_close(_W.grad, _Wt.grad.numpy(), rtol=1e-9, atol=1e-12, name="W.grad for a W used by two Affine nodes")
-assert_close(_b.grad, _bt.grad.numpy(), rtol=1e-9, atol=1e-12, name="b.grad for a b used by two Affine nodes")
+# Fan-out of hidden nodes and of parameters, in random sizes: h1 feeds three nodes; W and b are
+# used by two Affine nodes.
+for _N, _D in [(1, 3), (4, 3), (7, 5)]:
+    _xv, _Wv, _bv = _rng.normal(size=(_N, _D)), _rng.normal(size=(_D, _D)), _rng.normal(size=_D)
+    _Vv = _rng.normal(size=(_D, 2))
+    _g = Graph()
+    _x = Input(_g, _xv, name="x")
+    _W, _b, _V = Parameter(_g, _Wv, name="W"), Parameter(_g, _bv, name="b"), Parameter(_g, _Vv, name="V")
+    _c = Parameter(_g, np.zeros(2), name="c")
+    _h1 = Tanh(Affine(_x, _W, _b))
+    _o1 = Affine(_h1, _V, _c)
+    _t2 = Tanh(_h1)
+    _h2 = Affine(_h1, _W, _b)  # the same W and b again
+    _L = _SumSquares(_o1, _t2, Tanh(_h2))
+    _run(_g.forward, [])
+    _, (_gW, _gb, _gV, _gh1) = _run(_g.backward, [_W, _b, _V, _h1], _L)
+    _Wt, _bt, _Vt = (_torch.tensor(v, requires_grad=True) for v in (_Wv, _bv, _Vv))
+    _h1t = _torch.tanh(_torch.tensor(_xv) @ _Wt + _bt)
+    _h1t.retain_grad()
+    ((_h1t @ _Vt) ** 2).sum().add(((_torch.tanh(_h1t)) ** 2).sum()).add(
+        (_torch.tanh(_h1t @ _Wt + _bt) ** 2).sum()).backward()
+    _label = f"hidden node h used three times, W and b used twice, x ({_N}, {_D})"
+    assert_close(_gh1, _h1t.grad.numpy(), rtol=1e-9, atol=1e-12, name=f"{_label}: h.grad")
+    assert_close(_gW, _Wt.grad.numpy(), rtol=1e-9, atol=1e-12, name=f"{_label}: W.grad")
+    assert_close(_gb, _bt.grad.numpy(), rtol=1e-9, atol=1e-12, name=f"{_label}: b.grad")
+    assert_close(_gV, _Vt.grad.numpy(), rtol=1e-9, atol=1e-12, name=f"{_label}: V.grad")
 # Extreme pre-activations: tanh saturates to +-1 with gradient 0, never NaN.
 _g = Graph()
-_x = Input(_g, np.array([[1000.0, -1000.0, 0.0]]), name="x")
-_t = Tanh(_x)
-_L = _SumSquares(Affine(_t, Parameter(_g, np.ones((3, 1)), name="W"), Parameter(_g, [0.0], name="b")))
-_g.forward()
-_g.backward(_L)
-assert_close(_t.value, [[1.0, -1.0, 0.0]], name="Tanh value at +-1000")
-assert_close(_t.grad, [[0.0, 0.0, 0.0]], atol=1e-12, name="Tanh.grad at +-1000 (sum of outputs is 0)")
+_z = Parameter(_g, np.array([[1000.0, -1000.0, 0.0, 0.5]]), name="z")
+_t = Tanh(_z)
+_L = _SumSquares(Affine(_t, Parameter(_g, np.ones((4, 1)), name="W"), Parameter(_g, [0.0], name="b")))
+(_tv,), _ = _run(_g.forward, [_t])
+_, (_gz, _gt) = _run(_g.backward, [_z, _t], _L)
+_s = 2 * (1.0 - 1.0 + 0.0 + np.tanh(0.5))  # dL/d(each tanh output) = 2 * (sum of the outputs)
+assert_close(_tv, [[1.0, -1.0, 0.0, np.tanh(0.5)]], name="Tanh value at +-1000, 0 and 0.5")
+assert_close(_gt, np.full((1, 4), _s), name="the Tanh node's own grad (from the Affine above it)")
+assert_close(_gz, _s * np.array([[0.0, 0.0, 1.0, 1.0 - np.tanh(0.5) ** 2]]), atol=1e-12,
+             name="gradient through Tanh at +-1000 (0: saturated), 0 and 0.5")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Gradients, not Jacobians.** For $Y = XW$, the derivative of every entry of $Y$ with respect
+# to every entry of $W$ is an array with four indices, the **Jacobian** $\partial Y/\partial W$,
+# and almost all of its entries are 0 (the entry $Y_{nm}$ depends on column $m$ of $W$ only).
+# Backpropagation never builds it. Since the loss is one number, a node only needs the product
+# of the upstream gradient with its Jacobian (a *vector–Jacobian product*), which collapses to a
+# small formula: for every entry of $W$,
+#
+# $$\frac{\partial L}{\partial W_{dm}} = \sum_{n,k} \frac{\partial L}{\partial Y_{nk}}\,
+#   \frac{\partial Y_{nk}}{\partial W_{dm}} = \sum_n X_{nd}\, G_{nm}, \qquad\text{that is}\qquad
+#   \frac{\partial L}{\partial W} = X^\top G,$$
+#
+# one matrix product, with the shape of $W$. Textbooks often write the same computation layer by
+# layer with an **error signal** $\delta^{(l)} = \partial L/\partial z^{(l)}$, the gradient at the
+# pre-activations $z^{(l)} = a^{(l-1)} W^{(l)} + b^{(l)}$ of layer $l$:
+# $\partial L/\partial W^{(l)} = a^{(l-1)\top}\delta^{(l)}$ and
+# $\delta^{(l-1)} = \big(\delta^{(l)} W^{(l)\top}\big) \odot \sigma'(z^{(l-1)})$. That is exactly
+# `Affine.backward` followed by the activation's backward.
+
+# %% [markdown]
+# **Concept check 5.** A batch of $N = 64$ inputs with $D = 100$ features goes through an
+# `Affine` node with $M = 50$ outputs. How many numbers would the full Jacobian
+# $\partial Y/\partial W$ hold (every entry of $Y$ differentiated with respect to every entry
+# of $W$)? Compare with the $D \cdot M = 5000$ entries of the gradient $\partial L/\partial W$
+# that `Affine.backward` computes. Set `q5_answer` to an integer.
+
+# %% nbgrader="solution" grade_id="q5_jacobian_size"
+# q5_answer = ...
+### BEGIN SOLUTION
+q5_answer = 64 * 50 * 100 * 50
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q5_jacobian_size" points=1
+assert_that("q5_answer" in globals(), "q5_answer is not set yet: run its cell after answering")
+assert_scalar(q5_answer, name="q5_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q5_answer, 16_000_000, name="q5_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # The loss node is the last one: binary cross-entropy computed from the **logits** (the
 # scores before the sigmoid), exactly as in section 1 but as a node. Its value is the mean
-# over all entries (a 0-dimensional array, i.e. one number), and its backward pass sends
-# `self.grad * (sigmoid(logits) - y) / (number of entries)` to the logits. Do not forget the
-# factor `self.grad`: it is 1 when the loss is the root of the graph, but a loss can also be
-# used inside a bigger graph (say, $0.5 \cdot L_1 + L_2$). You may use your `sigmoid`.
+# over all entries (one number: `np.mean` returns a numpy float of shape `()`), and its backward
+# pass sends `self.grad * (sigmoid(logits) - y) / (number of entries)` to the logits. Do not
+# forget the factor `self.grad`: it is 1 when the loss is the root of the graph, but a loss can
+# also be used inside a bigger graph (say, $0.5 \cdot L_1 + L_2$). You may use your `sigmoid`.
 
 # %% nbgrader="solution" grade_id="tensor_loss"
 class BCEWithLogitsLoss(CompNode):
-    """BCEWithLogitsLoss(logits, y): mean binary cross-entropy; value is a 0-d array.
+    """BCEWithLogitsLoss(logits, y): mean binary cross-entropy from logits.
 
     logits: a node whose value has shape (N, 1) (or any shape); y: an Input with the same
-    shape holding labels in {0, 1}. Only the logits receive a gradient.
+    shape holding labels in {0, 1}. forward() sets value to the mean over all entries, one
+    float64 number. backward() adds self.grad * (sigmoid(z) - y) / (number of entries) to the
+    logits with addgrad; y gets nothing, and self.grad is left as it is.
     """
 
     def forward(self):
@@ -1076,16 +1370,39 @@ class BCEWithLogitsLoss(CompNode):
 
 
 # %% nbgrader="tests" grade_id="test_tensor_loss" points=3
+def _run(step, nodes, *args):
+    """Run `step` (a forward or backward) through `call`; return the values and the grads of
+    `nodes` afterwards (copies). A ValueError (e.g. addgrad's shape check) fails the test."""
+
+    def run(*args):
+        try:
+            step(*args)
+        except ValueError as error:
+            return f"ValueError: {error}"
+        return ([None if n.value is None else np.array(n.value) for n in nodes],
+                [None if n.grad is None else np.array(n.grad) for n in nodes])
+
+    run.__name__, run.__qualname__ = step.__name__, step.__qualname__
+    result = call(run, *args)
+    if isinstance(result, str):
+        fail(f"{step.__qualname__} raised {result}")
+    return result
+
+
+# Two samples with logits (0, 2) and labels (1, 0). A Parameter stands in for the logits.
 _g = Graph()
-_z = Parameter(_g, [[0.0], [2.0]], name="z")  # a parameter stands in for the logits here
+_z = Parameter(_g, [[0.0], [2.0]], name="z")
 _y = Input(_g, np.array([[1.0], [0.0]]), name="y")
-_L = call(BCEWithLogitsLoss, _z, _y)
-call(_g.forward)
-assert_shape(_L.value, (), name="BCEWithLogitsLoss value (one number)")
-assert_scalar(_L.value, (np.log(2.0) + np.log1p(np.exp(2.0))) / 2, name="BCEWithLogitsLoss value")
-call(_g.backward, _L)
-assert_close(_z.grad, [[(0.5 - 1.0) / 2], [(sigmoid(2.0) - 0.0) / 2]],
+_L = BCEWithLogitsLoss(_z, _y)
+(_value,), _ = _run(_L.forward, [_L])
+assert_that(_value is not None, "BCEWithLogitsLoss value is None: forward() must store it in self.value")
+assert_shape(_value, (), name="BCEWithLogitsLoss value (one number)")
+assert_scalar(_value, (np.log(2.0) + np.log1p(np.exp(2.0))) / 2, name="BCEWithLogitsLoss value")
+_L.grad, _z.grad = np.ones(()), np.zeros((2, 1))
+_, (_gz, _gL) = _run(_L.backward, [_z, _L])
+assert_close(_gz, [[(0.5 - 1.0) / 2], [(1.0 / (1.0 + np.exp(-2.0)) - 0.0) / 2]],
              name="logits gradient (sigmoid(z) - y) / N")
+assert_close(_gL, 1.0, rtol=0, atol=0, name="the loss node's own grad after its backward (unchanged)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
@@ -1098,37 +1415,45 @@ for _shape in [(1, 1), (2, 1), (16, 1), (5, 3), (7,)]:
         _g = Graph()
         _z = Parameter(_g, _zv, name="z")
         _y = Input(_g, _yv.copy(), name="y")
-        _L = call(BCEWithLogitsLoss, _z, _y)
-        call(_g.forward)
-        call(_g.backward, _L)
+        _L = BCEWithLogitsLoss(_z, _y)
+        (_value, _zafter, _yafter), _ = _run(_g.forward, [_L, _z, _y])
+        _, (_gz, _gL) = _run(_g.backward, [_z, _L], _L)
         _zt = _torch.tensor(_zv, requires_grad=True)
         _ref = _F.binary_cross_entropy_with_logits(_zt, _torch.tensor(_yv))
         _ref.backward()
         _label = f"BCEWithLogitsLoss on logits of shape {_shape} and size ~{_scale:g}"
-        assert_scalar(_L.value, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: value")
-        assert_close(_z.grad, _zt.grad.numpy(), rtol=1e-9, atol=1e-14, name=f"{_label}: gradient")
-        assert_close(_y.value, _yv, rtol=0, atol=0, name=f"{_label}: y after the pass (do not modify)")
-# Inside a bigger graph: L = 3 * BCE. The upstream gradient self.grad must be used.
+        assert_that(_value is not None, f"{_label}: value is None (store it in self.value)")
+        assert_scalar(_value, _ref.item(), rtol=1e-9, atol=1e-12, name=f"{_label}: value")
+        assert_close(_gz, _zt.grad.numpy(), rtol=1e-9, atol=1e-14, name=f"{_label}: gradient")
+        assert_close(_gL, 1.0, rtol=0, atol=0, name=f"{_label}: the loss node's own grad (unchanged)")
+        assert_close(_zafter, _zv, rtol=0, atol=0, name=f"{_label}: logits after the pass (do not modify)")
+        assert_close(_yafter, _yv, rtol=0, atol=0, name=f"{_label}: y after the pass (do not modify)")
 
 
-class _Times3(CompNode):
+# Inside a bigger graph: L = k * BCE. The upstream gradient self.grad must be used.
+class _Times(CompNode):
+    def __init__(self, x, k):
+        super().__init__(x)
+        self.k = k
+
     def forward(self):
-        self.value = 3.0 * self.parents[0].value
+        self.value = self.k * self.parents[0].value
 
     def backward(self):
-        self.parents[0].addgrad(3.0 * self.grad)
+        self.parents[0].addgrad(self.k * self.grad)
 
 
-_zv = _rng.normal(size=(6, 1))
-_yv = _rng.integers(0, 2, size=(6, 1)).astype(float)
-_g = Graph()
-_z = Parameter(_g, _zv, name="z")
-_L = _Times3(BCEWithLogitsLoss(_z, Input(_g, _yv, name="y")))
-_g.forward()
-_g.backward(_L)
-_zt = _torch.tensor(_zv, requires_grad=True)
-(3 * _F.binary_cross_entropy_with_logits(_zt, _torch.tensor(_yv))).backward()
-assert_close(_z.grad, _zt.grad.numpy(), rtol=1e-10, name="logits gradient of 3 * BCE (use self.grad)")
+for _k in [3.0, -0.25]:
+    _zv = _rng.normal(size=(6, 1))
+    _yv = _rng.integers(0, 2, size=(6, 1)).astype(float)
+    _g = Graph()
+    _z = Parameter(_g, _zv, name="z")
+    _L = _Times(BCEWithLogitsLoss(_z, Input(_g, _yv, name="y")), _k)
+    _run(_g.forward, [])
+    _, (_gz,) = _run(_g.backward, [_z], _L)
+    _zt = _torch.tensor(_zv, requires_grad=True)
+    (_k * _F.binary_cross_entropy_with_logits(_zt, _torch.tensor(_yv))).backward()
+    assert_close(_gz, _zt.grad.numpy(), rtol=1e-10, name=f"logits gradient of {_k:g} * BCE (use self.grad)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1153,15 +1478,18 @@ assert_close(_z.grad, _zt.grad.numpy(), rtol=1e-10, name="logits gradient of 3 *
 #
 # `numeric_grad` perturbs `x` **in place** (then restores it exactly), so `f` may also read
 # the array from somewhere else — for example from a `Parameter` whose `value` is `x`.
+# "Exactly" means: save each entry before you change it and assign the saved value back;
+# adding $h$ and subtracting it again does not always give back the same float.
 
-# %% nbgrader="solution" grade_id="gradient_check"
+# %% nbgrader="solution" grade_id="gradient_check" export=true
 def numeric_grad(f, x, h=1e-5):
     """Central-difference gradient of a scalar function f at x.
 
     Args:
         f: function taking a float64 array of the shape of x and returning a float.
         x: float64 array of any shape. Each entry is perturbed in place, one at a time, by +h
-            and -h, and restored to its exact original value afterwards.
+            and -h, and restored to its exact original value afterwards (so f may also read x
+            from elsewhere, e.g. from a Parameter whose value is x).
         h: float, the step.
 
     Returns:
@@ -1187,10 +1515,10 @@ def rel_error(a, b):
     """Largest element-wise relative error |a - b| / max(|a| + |b|, 1e-12), as a Python float.
 
     Args:
-        a, b: float64 arrays of the same shape.
+        a, b: float64 arrays of the same shape (not modified).
 
     Returns:
-        A Python float >= 0 (0.0 when a and b are equal).
+        A Python float >= 0 (0.0 when a and b are equal, also where both are 0).
     """
     ### BEGIN SOLUTION
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -1199,13 +1527,11 @@ def rel_error(a, b):
 
 
 # %% nbgrader="tests" grade_id="test_gradient_check" points=3
-# f(x) = sum of x^3: the gradient is 3 x^2.
-_x = np.array([1.0, -2.0, 0.5])
-_grad = call(numeric_grad, lambda v: np.sum(v**3), _x)
-assert_shape(_grad, (3,), name="numeric_grad(sum of x^3, x of shape (3,))")
-assert_close(_grad, 3 * np.array([1.0, -2.0, 0.5]) ** 2, rtol=1e-8,
-             name="numeric_grad(sum of x^3) at x = (1, -2, 0.5)")
-assert_close(_x, [1.0, -2.0, 0.5], rtol=0, atol=0, name="x after numeric_grad (restore every entry)")
+# f(x) = x1 * x2 * x3: the gradient is (x2 x3, x1 x3, x1 x2). `call` also checks that x is
+# restored exactly.
+_grad = call(numeric_grad, lambda v: float(np.prod(v)), np.array([1.0, -2.0, 0.5]))
+assert_shape(_grad, (3,), name="numeric_grad(product of x, x of shape (3,))")
+assert_close(_grad, [-1.0, 0.5, -2.0], rtol=1e-8, name="numeric_grad(product of x) at x = (1, -2, 0.5)")
 assert_scalar(call(rel_error, np.array([1.0, 2.0]), np.array([1.5, 2.0])), 0.2,
               name="rel_error([1, 2], [1.5, 2])")
 assert_scalar(call(rel_error, np.zeros(3), np.zeros(3)), 0.0, name="rel_error(zeros, zeros)")
@@ -1224,14 +1550,12 @@ def _f_torch(v):
 _rng = np.random.default_rng(206)
 for _shape in [(1,), (5,), (3, 4), (2, 3, 2)]:
     _x = _rng.normal(size=_shape)
-    _x0 = _x.copy()
     _xt = _torch.tensor(_x, requires_grad=True)
     _f_torch(_xt).backward()
     _grad = call(numeric_grad, _f_np, _x)
     _label = f"numeric_grad on x of shape {_shape}"
     assert_shape(_grad, _shape, name=_label)
     assert_close(_grad, _xt.grad.numpy(), rtol=1e-7, atol=1e-8, name=f"{_label} (central differences, h = 1e-5)")
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"{_label}: x after the call (restore every entry exactly)")
 # f reads the array from a closure instead of its argument: x must be perturbed in place.
 _w = _rng.normal(size=(2, 3))
 _wt = _torch.tensor(_w, requires_grad=True)
@@ -1239,11 +1563,13 @@ _f_torch(_wt).backward()
 _grad = call(numeric_grad, lambda _ignored: _f_np(_w), _w)
 assert_close(_grad, _wt.grad.numpy(), rtol=1e-7, atol=1e-8,
              name="numeric_grad when f reads x through a closure (perturb x in place)")
-# The step h is used.
-_grad = numeric_grad(lambda v: float(np.sum(v**3)), np.array([1.0, 2.0]), h=0.1)
-assert_close(_grad, [3.01, 12.01], rtol=1e-10, name="numeric_grad(sum of x^3, x = (1, 2), h = 0.1)")
+# The step h is used, at two scales: for the sum of x^3 the central difference is 3 x^2 + h^2.
+for _h in [0.1, 1e-3]:
+    _grad = call(numeric_grad, lambda v: float(np.sum(v**3)), np.array([1.0, 2.0]), h=_h)
+    assert_close(_grad, 3 * np.array([1.0, 2.0]) ** 2 + _h**2, rtol=1e-9,
+                 name=f"numeric_grad(sum of x^3, x = (1, 2), h = {_h:g})")
 # A curved function where a one-sided difference is visibly worse.
-_grad = numeric_grad(lambda v: float(np.sum(np.exp(3 * v))), np.array([1.0, 2.0]))
+_grad = call(numeric_grad, lambda v: float(np.sum(np.exp(3 * v))), np.array([1.0, 2.0]))
 assert_close(_grad, 3 * np.exp(3 * np.array([1.0, 2.0])), rtol=1e-8,
              name="numeric_grad(sum of exp(3x)) at x = (1, 2)")
 
@@ -1255,6 +1581,7 @@ for _a, _b, _expected in [
     (np.array([1.0, 2.0]), np.array([1.5, 2.0]), 0.2),
     (np.array([1.5, 2.0]), np.array([1.0, 2.0]), 0.2),
     (np.array([100.0]), np.array([101.0]), 1.0 / 201.0),
+    (np.array([[1.0, 0.0], [0.0, 3.0]]), np.array([[1.0, 0.0], [0.0, 3.000003]]), 0.000003 / 6.000003),
     (np.zeros((2, 2)), np.zeros((2, 2)), 0.0),
 ]:
     _r = call(rel_error, _a, _b)
@@ -1295,21 +1622,22 @@ for p in g.parameters:
 # Relative errors around $10^{-9}$ or smaller: the backward pass is right. (Try it: break
 # your `Tanh.backward`, say by dropping the square, rerun this cell and watch the errors of
 # `W1` and `b1` jump — `W2` and `b2` are unaffected because they sit after the `Tanh`.)
-#
-# **Concept check 4.** A network has 10,000 parameters. How many evaluations of the loss does
-# `numeric_grad` need to estimate the full gradient once? Set `q4_answer` to an integer.
 
-# %% nbgrader="solution" grade_id="q4_gradcheck_cost"
-# q4_answer = ...
+# %% [markdown]
+# **Concept check 6.** A network has 10,000 parameters. How many evaluations of the loss does
+# `numeric_grad` need to estimate the full gradient once? Set `q6_answer` to an integer.
+
+# %% nbgrader="solution" grade_id="q6_gradcheck_cost"
+# q6_answer = ...
 ### BEGIN SOLUTION
-q4_answer = 20000
+q6_answer = 20000
 ### END SOLUTION
 
-# %% nbgrader="tests" grade_id="test_q4_gradcheck_cost" points=1
-assert_that("q4_answer" in globals(), "q4_answer is not set yet: run its cell after answering")
-assert_scalar(q4_answer, name="q4_answer")
+# %% nbgrader="tests" grade_id="test_q6_gradcheck_cost" points=1
+assert_that("q6_answer" in globals(), "q6_answer is not set yet: run its cell after answering")
+assert_scalar(q6_answer, name="q6_answer")
 ### BEGIN HIDDEN TESTS
-assert_answer(q4_answer, 20000, name="q4_answer")
+assert_answer(q6_answer, 20000, name="q6_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1336,7 +1664,7 @@ assert_answer(q4_answer, 20000, name="q4_answer")
 #
 # **Logistic regression as a graph** — `Affine(x, W, b)` with one output and the BCE node —
 # is exactly the model of section 1, so gradient descent from the same start must follow
-# exactly the same path as your hand-derived gradient did.
+# the same path as with your hand-derived gradient, up to rounding errors.
 
 # %%
 def train(graph, loss, learning_rate, steps):
@@ -1362,9 +1690,9 @@ print("largest difference to the hand-derived training run:",
 
 # %% [markdown]
 # **A two-layer network**: 16 tanh hidden units between input and output,
-# `Affine(2 -> 16) -> Tanh -> Affine(16 -> 1) -> BCEWithLogitsLoss`. The weights start small
-# and random (not zero: with all weights equal, all hidden units would compute the same thing
-# and receive the same gradient forever).
+# `Affine(2 -> 16) -> Tanh -> Affine(16 -> 1) -> BCEWithLogitsLoss`. The weights start random
+# (not zero: with all weights equal, all hidden units would compute the same thing and receive
+# the same gradient forever); chapter 05 shows how to choose their scale.
 
 # %%
 rng = np.random.default_rng(1)
@@ -1433,8 +1761,9 @@ assert_close(W_lr.value.ravel(), _w_ref, rtol=1e-7, atol=1e-9,
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The graph version of logistic regression reproduces the hand-derived run to the last
-# digits: the framework computes the same gradient you derived in section 1. The two-layer
+# The graph version of logistic regression agrees with the hand-derived run to the last digits
+# (exactly, when both compute in the same order): the framework computes the same gradient you
+# derived in section 1. The two-layer
 # net bends its boundary around the moons: its 16 hidden units compute tanh features in which
 # the classes *are* linearly separable, and the last `Affine` is just a logistic regression on
 # those features — learned, not hand-designed.
@@ -1443,7 +1772,8 @@ assert_close(W_lr.value.ravel(), _w_ref, rtol=1e-7, atol=1e-9,
 # **Written answer (2 points).** Your `backward` first sets every gradient to zero and then
 # *adds* contributions (`+=`). Explain what would go wrong (a) without the reset, when
 # `backward` is called once per training step, and (b) with `=` instead of `+=`. For (b), name
-# a node of the `fan-out` graph in the stepper (or of the two-layer network) where it matters.
+# a node of the `fan-out` graph in the stepper where it matters, and say what its gradient
+# would be.
 #
 # Write your answer in the next cell.
 
@@ -1452,22 +1782,28 @@ assert_close(W_lr.value.ravel(), _w_ref, rtol=1e-7, atol=1e-9,
 # step would use the sum of the current and all earlier gradients: the update would be wrong
 # and grow step after step (and a second call on the same graph would double every
 # gradient). (b) A node used by several children receives one contribution per child — the
-# multivariate chain rule says they must be summed; with `=` only the last contribution
-# survives. In the fan-out graph $L = (ab + a)a$, $a$ feeds three operations, so
-# $\partial L/\partial a = 2ab + 2a$ would come out as just one of its terms; in the network,
-# every weight is shared by all samples of the batch and the bias gradient is the sum over
-# the batch.
+# multivariate chain rule says they must be summed; with `=` only the contribution handed
+# over last survives. In the fan-out graph $L = (ab + a)a$ (with $a = 2$, $b = 3$), $a$ feeds
+# three operations and receives $8$ (directly from $L$), $2$ (through $ab + a$) and $6$
+# (through $ab$); instead of $\partial L/\partial a = 16$ it would keep one of them, $6$ in
+# reverse topological order. The same goes for an inner node used twice, such as $c$ in
+# $c \cdot c + c$, and in a network for a hidden layer that feeds two branches or a weight
+# shared by two layers.
 
 # %% [markdown]
 # ## Summary
 #
 # - For logistic regression with the binary cross-entropy, $\partial L/\partial z = \hat y - y$:
 #   prediction minus target. Compute the loss from the logits to stay finite.
+# - Minimising the BCE is maximum likelihood, and the same as minimising the cross-entropy, or
+#   the KL divergence, between the labels' distribution and the model's.
 # - A computation graph stores, for each node, its value and its local derivatives. The
 #   backward pass applies the chain rule in reverse topological order, and **sums** over all
 #   the ways a node is used; gradients are reset before each pass.
 # - With arrays, each node only turns the gradient of its output into gradients of its inputs,
-#   of the same shapes as the inputs; broadcast parameters (the bias) get sums over the batch.
+#   of the same shapes as the inputs (a vector–Jacobian product; the Jacobian itself is never
+#   built); broadcast parameters (the bias) get sums over the batch. Gradients are handed on
+#   with `addgrad`, which adds, so that fan-out works.
 # - Central differences check any backward pass, at a cost of two forward passes per
 #   parameter — fine for tests, far too slow for training.
 #

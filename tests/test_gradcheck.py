@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import helpers.testing
 from helpers.gradcheck import (
     GradientCheckResult,
     assert_gradient_close,
@@ -22,6 +25,14 @@ from helpers.gradcheck import (
 )
 
 FAST = settings(max_examples=25, deadline=None)
+
+
+@pytest.fixture(autouse=True)
+def _no_recorded_calls():
+    """assert_gradient_close fails through helpers.testing.fail: start every test without records."""
+    helpers.testing.reset_record()
+    yield
+    helpers.testing.reset_record()
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 values = st.floats(-2.0, 2.0, allow_nan=False, width=64)
 arrays = shapes.flatmap(lambda s: hnp.arrays(np.float64, s, elements=values))
@@ -106,7 +117,9 @@ def test_relative_error() -> None:
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
     assert relative_error(np.array([1.0, 3.0]), np.array([1.0, 1.0])) == pytest.approx(0.5)
-    assert relative_error(np.array([1e-300]), np.array([0.0])) == pytest.approx(1.0)
+    # Chapter 02's rel_error: below 1e-12 in size, a difference counts as an absolute one.
+    assert relative_error(np.array([1e-300]), np.array([0.0])) == pytest.approx(1e-288)
+    assert relative_error(np.array([1e-12]), np.array([0.0])) == pytest.approx(1.0)
     assert relative_error(np.zeros((0, 2)), np.zeros((0, 2))) == 0.0
 
 
@@ -219,3 +232,62 @@ def test_shape_and_value_errors() -> None:
     x.flags.writeable = False
     with pytest.raises(ValueError, match="writable"):
         numerical_gradient(lambda a: 0.0, x)
+
+
+# --------------------------------------------------------------------------- built on chapter 02
+
+
+def test_importing_the_module_does_not_import_chapter_02():
+    """Every grading kernel imports helpers.gradcheck; a chapter-02 kernel cannot see dllib.ch02_backprop."""
+    code = "import sys, helpers.gradcheck; print('dllib.ch02_backprop' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_central_difference_and_relative_error_are_chapter_02s(monkeypatch) -> None:
+    import dllib.ch02_backprop as ch02
+
+    seen: list[str] = []
+
+    def numeric_grad(f, x, h=1e-5):
+        seen.append("numeric_grad")
+        return np.full(x.shape, 7.0)
+
+    def rel_error(a, b):
+        seen.append("rel_error")
+        return 0.25
+
+    monkeypatch.setattr(ch02, "numeric_grad", numeric_grad)
+    monkeypatch.setattr(ch02, "rel_error", rel_error)
+    assert numerical_gradient(lambda a: 0.0, np.ones(2)).tolist() == [7.0, 7.0]
+    assert relative_error(np.ones(2), np.zeros(2)) == 0.25
+    assert compare_gradients(np.ones(3), np.zeros(3)).max_relative_error == 0.25
+    assert seen == ["numeric_grad", "rel_error", "rel_error", "rel_error", "rel_error"]
+
+
+def test_without_chapter_02_the_error_says_why(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "dllib.ch02_backprop", None)
+    with pytest.raises(ImportError, match="chapter 02's numeric_grad and rel_error"):
+        numerical_gradient(lambda a: 0.0, np.ones(2))
+    with pytest.raises(ImportError, match="dllib.ch02_backprop"):
+        relative_error(np.ones(2), np.ones(2))
+
+
+def test_assert_gradient_close_names_a_known_mistake(monkeypatch) -> None:
+    """It fails through helpers.testing.fail, which adds the diagnosis of the cell's calls."""
+    monkeypatch.setattr(helpers.testing.diagnosis, "explain",
+                        lambda record: "\nYour results match a known mistake: forgot the 2.")
+    with pytest.raises(AssertionError) as info:
+        assert_gradient_close(lambda a: float(a[0] ** 2), np.array([0.5]), np.array([0.5]), name="b")
+    assert str(info.value).startswith("gradient of 'b': max relative error 3.3e-01")
+    assert str(info.value).endswith("(tolerance 1e-06)\nYour results match a known mistake: forgot the 2.")
+
+
+
+def test_array_version_with_outputs_that_all_depend_on_each_input() -> None:
+    rng = np.random.default_rng(3)
+    x, dout = rng.normal(size=(6, 5)), rng.normal(size=(6, 5))
+    numeric = numerical_gradient_array(lambda a: torch.softmax(torch.from_numpy(a), 1).numpy(), x, dout)
+    t = torch.tensor(x, requires_grad=True)
+    torch.softmax(t, 1).backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(numeric, t.grad.numpy(), rtol=1e-7, atol=1e-10)
