@@ -254,3 +254,49 @@ def cutout(x, rng, size):
         r0, c0 = cr - size // 2, cc - size // 2
         out[n, :, max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)] = 0.0
     return out
+
+def brightness_contrast(x, rng, max_brightness, max_contrast):
+    """Random brightness and contrast, drawn independently for every image.
+
+    For image n draw b_n uniform in [-max_brightness, max_brightness] and c_n uniform in
+    [1 - max_contrast, 1 + max_contrast]; with m_n the mean of image n over all its channels
+    and pixels, out[n] = c_n * (x[n] - m_n) + m_n + b_n. No clipping.
+
+    Args:
+        x: float array (N, C, H, W); not modified.
+        rng: numpy Generator, the only source of randomness.
+        max_brightness: float >= 0.
+        max_contrast: float in [0, 1].
+
+    Returns:
+        float64 array (N, C, H, W).
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    shift = rng.uniform(-max_brightness, max_brightness, n)[:, None, None, None]
+    factor = rng.uniform(1.0 - max_contrast, 1.0 + max_contrast, n)[:, None, None, None]
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    return factor * (x - mean) + mean + shift
+
+def label_smoothing_cross_entropy(scores, y, eps):
+    """Mean cross-entropy between softmax(scores) and the smoothed targets, and its gradient.
+
+    Targets: t[i, k] = (1 - eps) * (k == y[i]) + eps / K.
+
+    Args:
+        scores: float64 array (N, K), any real values (large ones included); not modified.
+        y: int array (N,) with values in 0 .. K - 1.
+        eps: float in [0, 1]; eps = 0 is the ordinary softmax cross-entropy.
+
+    Returns:
+        (loss, dscores): loss a Python float, the mean over the N examples;
+        dscores float64 array (N, K), (softmax(scores) - t) / N.
+    """
+    N, K = scores.shape
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    targets = np.full((N, K), eps / K)
+    targets[np.arange(N), y] += 1.0 - eps
+    loss = -np.sum(targets * log_probs) / N
+    dscores = (np.exp(log_probs) - targets) / N
+    return float(loss), dscores

@@ -16,9 +16,11 @@
 # A network with enough parameters can memorise any small training set — and then fails on
 # new data. **Regularization** is everything we do to make a flexible model generalise:
 # penalise large weights, stop training at the right moment, train with noise (dropout),
-# average several models (bagging), and show the network more variety than the data set
-# contains (augmentation). In this chapter you implement each of these and then use them to
-# cure a network that badly overfits 100 handwritten digits.
+# average several models (bagging), show the network more variety than the data set contains
+# (augmentation), and stop it from trusting its labels blindly (label smoothing). In this
+# chapter you implement each of these and then use them to cure a network that badly overfits
+# 100 handwritten digits. At the end, an experiment shows that "more parameters, more
+# overfitting" is not the whole story (double descent).
 #
 # **What you will build** (all in numpy):
 #
@@ -29,15 +31,17 @@
 # | 3 | `EarlyStopping` | patience, and restoring the best weights |
 # | 4 | `dropout_forward`, `dropout_backward` | inverted dropout with train and eval modes |
 # | 5 | `bagging_predict` | bootstrap samples and model averaging |
-# | 6 | `random_flip`, `random_crop`, `affine_warp`, `add_gaussian_noise`, `cutout` | data augmentation |
+# | 6 | `random_flip`, `random_crop`, `affine_warp`, `add_gaussian_noise`, `cutout`, `brightness_contrast` | data augmentation: geometry, noise, colour (and local filters, given) |
+# | 7 | `label_smoothing_cross_entropy` | soft targets instead of one-hot labels |
 #
-# On the way: the overfitting experiment and its cure, the **regularization explorer**, five
-# concept checks and two written answers.
+# On the way: the overfitting experiment and its cure, the **regularization explorer**, the
+# **double-descent** experiment with random features, eight concept checks and two written
+# answers.
 #
 # **You need**: chapter 01 (overfitting, ridge regression, bias and variance) and chapter 03
 # (the MLP layers, which this chapter imports from the course library `dllib.ch03_mlp`).
 #
-# **Time**: about 3–4 hours.
+# **Time**: about 4 hours.
 #
 # **How this notebook is graded.** Write your code where it says `# YOUR CODE HERE` (delete
 # the `raise NotImplementedError()` line). Each exercise is followed by a test cell: run it —
@@ -69,9 +73,11 @@ from helpers.testing import (
     assert_close,
     assert_equal_int,
     assert_scalar,
+    assert_seeded,
     assert_shape,
     assert_that,
     call,
+    call_updating,
 )
 
 np.set_printoptions(precision=4, suppress=True)
@@ -132,11 +138,12 @@ def init_mlp(sizes, rng):
     return params
 
 
-def mlp_forward_backward(params, x, y=None, dropout=0.0, rng=None, train=False):
+def mlp_forward_backward(params, x, y=None, dropout=0.0, rng=None, train=False, smoothing=0.0):
     """Scores (and, given labels y, the loss and gradients) of the MLP on images x (N, 1, 8, 8).
 
     With dropout > 0 and train=True, dropout with probability `dropout` follows every hidden
-    ReLU (your dropout_forward / dropout_backward).
+    ReLU (your dropout_forward / dropout_backward); with smoothing > 0 the loss is your
+    label_smoothing_cross_entropy.
     """
     n_layers = len(params) // 2
     h, caches = x.reshape(len(x), -1), []
@@ -150,7 +157,10 @@ def mlp_forward_backward(params, x, y=None, dropout=0.0, rng=None, train=False):
         caches.append((c_affine, c_relu, c_drop))
     if y is None:
         return h
-    loss, dh = softmax_cross_entropy_loss(h, y)
+    if smoothing > 0:
+        loss, dh = label_smoothing_cross_entropy(h, y, smoothing)
+    else:
+        loss, dh = softmax_cross_entropy_loss(h, y)
     grads = {}
     for i in range(n_layers, 0, -1):
         c_affine, c_relu, c_drop = caches[i - 1]
@@ -169,12 +179,13 @@ def evaluate(params, x, y):
 
 
 def train(epochs=150, lr=0.05, batch_size=10, l2=0.0, weight_decay=0.0, dropout=0.0, augment=None,
-          stopper=None, seed=1):
+          smoothing=0.0, stopper=None, seed=1):
     """Minibatch gradient descent; returns the final parameters and the history per epoch.
 
     l2: strength of an L2 penalty (your l2_penalty) on the weights W*; weight_decay: your
     weight_decay_step instead of a plain step; dropout: probability p; augment: a function
-    (images, rng) -> images applied to every minibatch; stopper: an EarlyStopping object.
+    (images, rng) -> images applied to every minibatch; smoothing: label smoothing eps;
+    stopper: an EarlyStopping object.
     """
     rng = np.random.default_rng(seed)
     params = init_mlp([64, 128, 128, 10], rng)
@@ -185,7 +196,7 @@ def train(epochs=150, lr=0.05, batch_size=10, l2=0.0, weight_decay=0.0, dropout=
         for start in range(0, len(perm), batch_size):
             idx = perm[start:start + batch_size]
             xb = X_train[idx] if augment is None else augment(X_train[idx], rng)
-            _, grads = mlp_forward_backward(params, xb, y_train[idx], dropout, rng, train=True)
+            _, grads = mlp_forward_backward(params, xb, y_train[idx], dropout, rng, train=True, smoothing=smoothing)
             if l2 > 0:
                 _, penalty_grads = l2_penalty({k: params[k] for k in weight_names}, l2)
                 for k, g in penalty_grads.items():
@@ -211,7 +222,9 @@ baseline_params, baseline = train()
 best_epoch = int(np.argmax(baseline["val_acc"]))
 print(f"baseline: training accuracy {evaluate(baseline_params, X_train, y_train)[1]:.3f} "
       f"(wrong labels included); validation accuracy {baseline['val_acc'][best_epoch]:.3f} at epoch "
-      f"{best_epoch}, {baseline['val_acc'][-1]:.3f} at the end")
+      f"{best_epoch}, {baseline['val_acc'][-1]:.3f} at the end; lowest validation loss "
+      f"{min(baseline['val_loss']):.3f} at epoch {int(np.argmin(baseline['val_loss']))}, "
+      f"{baseline['val_loss'][-1]:.3f} at the end")
 
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.5))
 ax_loss.semilogy(baseline["train_loss"], label="training loss")
@@ -224,8 +237,8 @@ ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="Validation accur
 plt.show()
 
 # %% [markdown]
-# For a few epochs the network learns what the digits have in common, and the validation
-# accuracy climbs. Then it starts to **memorise**: the training loss heads to zero, which means
+# For the first dozen or two epochs the network learns what the digits have in common, and the
+# validation accuracy climbs. Then it starts to **memorise**: the training loss heads to zero, which means
 # fitting the 25 wrong labels too, and everything learnt for that is useless or harmful on new
 # images. The validation loss turns around and climbs, the validation accuracy drops. That is
 # **overfitting**. The rest of the chapter builds the tools to fight it.
@@ -239,6 +252,13 @@ plt.show()
 # $$\tilde L(\mathbf w) = L(\mathbf w) + \lambda R(\mathbf w), \qquad
 #   R_2(\mathbf w) = \tfrac12 \lVert \mathbf w \rVert_2^2 = \tfrac12 \sum_j w_j^2, \qquad
 #   R_1(\mathbf w) = \lVert \mathbf w \rVert_1 = \sum_j |w_j| .$$
+#
+# The course uses this one convention everywhere: the L2 penalty is
+# $\tfrac{\lambda}{2}\lVert \mathbf w\rVert_2^2$, so that its gradient is exactly $\lambda\mathbf w$.
+# Chapter 01's ridge regression is the same thing: its solution
+# $(\mathbf X^\top\mathbf X + \lambda\mathbf I)^{-1}\mathbf X^\top\mathbf y$ is the minimiser of
+# $\tfrac12\lVert\mathbf X\mathbf w - \mathbf y\rVert_2^2 + \tfrac{\lambda}{2}\lVert\mathbf w\rVert_2^2$
+# (set the gradient $\mathbf X^\top(\mathbf X\mathbf w - \mathbf y) + \lambda\mathbf w$ to zero).
 #
 # Their gradients are $\nabla \tfrac{\lambda}{2}\lVert \mathbf w\rVert_2^2 = \lambda \mathbf w$
 # (a pull towards 0 proportional to the weight) and
@@ -297,11 +317,13 @@ assert_close(_grads["W2"], [-0.1], name="l1_penalty grads['W2']")
 import torch as _torch
 
 _rng = np.random.default_rng(401)
-for _shapes, _lam, _scale in [([(3, 4), (4,)], 0.1, 1.0), ([(1,)], 2.0, 1.0), ([(5, 2), (2, 3), (3, 1)], 1e-3, 10.0),
-                              ([(2, 2)], 0.0, 1.0), ([(6,)], 0.5, 1e-6), ([(3, 3)], 1e4, 1e3)]:
-    _weights = {f"W{i}": _scale * _rng.normal(size=s) for i, s in enumerate(_shapes)}
-    _weights["W0"].flat[0] = 0.0  # an exact zero: the L1 subgradient there is 0 (as in torch)
-    _copies = {k: v.copy() for k, v in _weights.items()}
+# Any names (not only W...), several scales of lam and of the weights; the value is checked before the gradients.
+for _names, _shapes, _lam, _scale in [(["W1", "b1"], [(3, 4), (4,)], 0.1, 1.0), (["conv"], [(1,)], 2.0, 1.0),
+                                      (["fc", "W", "emb"], [(5, 2), (2, 3), (3, 1)], 1e-3, 10.0),
+                                      (["layer.weight"], [(2, 2)], 0.0, 1.0), (["w"], [(6,)], 0.5, 1e-6),
+                                      (["kernel", "W2"], [(3, 3), (1, 4)], 1e4, 1e3)]:
+    _weights = {n: _scale * _rng.normal(size=s) for n, s in zip(_names, _shapes, strict=True)}
+    _weights[_names[0]].flat[0] = 0.0  # an exact zero: the L1 subgradient there is 0 (as in torch)
     _tensors = {k: _torch.tensor(v, requires_grad=True) for k, v in _weights.items()}
     for _fn, _torch_value in [(l2_penalty, lambda ts, lam: 0.5 * lam * sum((t**2).sum() for t in ts)),
                               (l1_penalty, lambda ts, lam: lam * sum(t.abs().sum() for t in ts))]:
@@ -309,24 +331,22 @@ for _shapes, _lam, _scale in [([(3, 4), (4,)], 0.1, 1.0), ([(1,)], 2.0, 1.0), ([
             _t.grad = None
         _ref = _torch_value(list(_tensors.values()), _lam)
         _ref.backward()
-        _label = f"{_fn.__name__}(weights of shapes {_shapes}, lam={_lam:g})"
+        _label = f"{_fn.__name__}(weights {dict(zip(_names, _shapes, strict=True))}, lam={_lam:g})"
         _out = call(_fn, _weights, _lam)
         assert_that(isinstance(_out, tuple) and len(_out) == 2, f"{_label} must return (value, grads)")
         _value, _grads = _out
         assert_scalar(_value, float(_ref.detach()), rtol=1e-10, atol=1e-300, name=f"value of {_label} (torch agrees)")
         assert_that(isinstance(_value, float), f"{_label}: the value must be a Python float, got {type(_value).__name__}")
-        assert_that(set(_grads) == set(_weights), f"{_label}: grads must have the keys {sorted(_weights)}")
+        assert_that(set(_grads) == set(_weights), f"{_label}: grads must have the keys {sorted(_weights)}, "
+                    f"got {sorted(_grads)} (penalise every array you are given, whatever its name)")
         for _k, _t in _tensors.items():
             assert_close(_grads[_k], _t.grad.numpy(), rtol=1e-10, atol=1e-300,
                          name=f"grads[{_k!r}] of {_label} (torch autograd agrees)")
-        for _k in _weights:
-            assert_close(_weights[_k], _copies[_k], rtol=0, atol=0, name=f"weights[{_k!r}] after {_label} (unchanged)")
 # Gradient check of both penalties away from 0.
 _W = _rng.normal(size=(3, 2)) + 2.0
-assert_gradient_close(lambda w: l2_penalty({"W": w}, 0.3)[0], _W.copy(),
-                      np.asarray(call(l2_penalty, {"W": _W}, 0.3)[1]["W"], dtype=float), name="W of l2_penalty")
-assert_gradient_close(lambda w: l1_penalty({"W": w}, 0.3)[0], _W.copy(),
-                      np.asarray(call(l1_penalty, {"W": _W}, 0.3)[1]["W"], dtype=float), name="W of l1_penalty")
+for _fn in (l2_penalty, l1_penalty):
+    _analytic = np.asarray(call(_fn, {"W": _W}, 0.3)[1]["W"], dtype=float)
+    assert_gradient_close(lambda w, fn=_fn: fn({"W": w}, 0.3)[0], _W.copy(), _analytic, name=f"W of {_fn.__name__}")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -400,51 +420,72 @@ def weight_decay_step(params, grads, lr, decay, decay_keys):
 
 # %% nbgrader="tests" grade_id="test_weight_decay" points=2
 _params = {"W": np.array([2.0, -4.0]), "b": np.array([1.0])}
-_W = _params["W"]
-call(weight_decay_step, _params, {"W": np.array([1.0, 1.0]), "b": np.array([1.0])}, 0.1, 0.5, ["W"])
+_grads = {"W": np.array([1.0, 1.0]), "b": np.array([1.0])}
+call_updating(weight_decay_step, "params", _params, _grads, 0.1, 0.5, ["W"])
 assert_close(_params["W"], [(1 - 0.05) * 2.0 - 0.1, (1 - 0.05) * -4.0 - 0.1], name="W after weight_decay_step")
 assert_close(_params["b"], [1.0 - 0.1], name="b after weight_decay_step (not decayed)")
-assert_that(_params["W"] is _W, "weight_decay_step must update the arrays in place (w *= ..., w -= ...)")
+
+
+def _arrays_the_model_holds(params, *args):
+    """weight_decay_step as training uses it: the model keeps its own references to the arrays."""
+    held = dict(params)
+    weight_decay_step(params, *args)
+    return held
+
+
+_held = call_updating(_arrays_the_model_holds, "params", {"W": np.array([2.0, -4.0]), "b": np.array([1.0])}, _grads,
+                      0.1, 0.5, ["W"])
+assert_close(_held["W"], [(1 - 0.05) * 2.0 - 0.1, (1 - 0.05) * -4.0 - 0.1],
+             name="the model's own array W after weight_decay_step (update the arrays in place: w *= ..., w -= ...)")
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 
 _rng = np.random.default_rng(402)
-for _lr, _decay in [(0.1, 0.01), (0.05, 0.5), (1e-3, 1.0), (0.3, 0.0)]:
+# Which names are decayed is up to the caller: decay_keys decides, not the names.
+for _lr, _decay, _keys in [(0.1, 0.01, {"W1", "W2"}), (0.05, 0.5, {"b1"}), (1e-3, 1.0, {"W2", "b2"}),
+                           (0.3, 0.0, {"W1", "W2"}), (0.2, 2.0, {"emb"}), (0.01, 30.0, set())]:
+    _names = ["W1", "b1", "W2", "b2", "emb"]
     _p0 = {"W1": _rng.normal(size=(4, 3)), "b1": _rng.normal(size=3), "W2": _rng.normal(size=(3, 1)),
-           "b2": _rng.normal(size=1)}
+           "b2": _rng.normal(size=1), "emb": _rng.normal(size=(2, 5))}
     _ours = {k: v.copy() for k, v in _p0.items()}
-    _refs = dict(_ours)
-    _tw = [_torch.tensor(_p0[k].copy(), requires_grad=True) for k in ("W1", "W2")]
-    _tb = [_torch.tensor(_p0[k].copy(), requires_grad=True) for k in ("b1", "b2")]
-    _opt = _torch.optim.SGD([{"params": _tw, "weight_decay": _decay}, {"params": _tb, "weight_decay": 0.0}], lr=_lr)
+    _tensors = {k: _torch.tensor(_p0[k].copy(), requires_grad=True) for k in _names}
+    _opt = _torch.optim.SGD([{"params": [_tensors[k] for k in _names if k in _keys], "weight_decay": _decay},
+                             {"params": [_tensors[k] for k in _names if k not in _keys], "weight_decay": 0.0}],
+                            lr=_lr)
     for _step in range(25):
         _grads = {k: np.cos(3 * v) + 0.5 * v for k, v in _ours.items()}
-        _grads_copy = {k: g.copy() for k, g in _grads.items()}
-        for _t, _k in zip(_tw + _tb, ["W1", "W2", "b1", "b2"], strict=True):
+        for _k, _t in _tensors.items():
             with _torch.no_grad():
                 _t.copy_(_torch.from_numpy(_ours[_k]))
             _t.grad = _torch.from_numpy(_grads[_k].copy())
-        _result = call(weight_decay_step, _ours, _grads, _lr, _decay, {"W1", "W2"})
+        _label = f"weight_decay_step(lr={_lr}, decay={_decay}, decay_keys={sorted(_keys)}), step {_step + 1}"
+        _result = call_updating(weight_decay_step, "params", _ours, _grads, _lr, _decay, _keys)
         _opt.step()
-        _label = f"weight_decay_step(lr={_lr}, decay={_decay}), step {_step + 1}"
         assert_that(_result is None, f"{_label}: should return None (update params in place)")
-        for _t, _k in zip(_tw + _tb, ["W1", "W2", "b1", "b2"], strict=True):
-            assert_that(_ours[_k] is _refs[_k], f"{_label}: params[{_k!r}] was replaced; update it in place")
+        for _k, _t in _tensors.items():
             assert_close(_ours[_k], _t.detach().numpy(), rtol=1e-12, atol=1e-14,
-                         name=f"params[{_k!r}] after {_label} (torch SGD with weight_decay on W only)")
-            assert_close(_grads[_k], _grads_copy[_k], rtol=0, atol=0, name=f"grads[{_k!r}] after {_label} (unchanged)")
+                         name=f"params[{_k!r}] after {_label} (torch SGD with weight_decay on decay_keys only)")
+_held = call_updating(_arrays_the_model_holds, "params", {k: v.copy() for k, v in _p0.items()},
+                      {k: np.ones_like(v) for k, v in _p0.items()}, 0.1, 0.5, {"W1", "b1"})
+for _k, _v in _p0.items():
+    assert_close(_held[_k], (1 - 0.05 * (_k in {"W1", "b1"})) * _v - 0.1, rtol=1e-12,
+                 name=f"the model's own array {_k!r} after weight_decay_step (update the arrays in place)")
 # Equivalence with gradient descent on the L2-penalised loss: many steps, same trajectory.
 _A = _rng.normal(size=(6, 3))
 _t = _rng.normal(size=6)
-_w_wd = {"W": np.zeros(3)}
+_w_wd = {"w": np.zeros(3)}
 _w_l2 = np.zeros(3)
 for _ in range(200):
-    call(weight_decay_step, _w_wd, {"W": _A.T @ (_A @ _w_wd["W"] - _t)}, 0.02, 0.7, ["W"])
+    call_updating(weight_decay_step, "params", _w_wd, {"w": _A.T @ (_A @ _w_wd["w"] - _t)}, 0.02, 0.7, ["w"])
     _w_l2 = _w_l2 - 0.02 * (_A.T @ (_A @ _w_l2 - _t) + 0.7 * _w_l2)
-assert_close(_w_wd["W"], _w_l2, rtol=1e-10, atol=1e-12,
+assert_close(_w_wd["w"], _w_l2, rtol=1e-10, atol=1e-12,
              name="weight decay after 200 steps vs gradient descent on the L2-penalised loss")
-assert_close(_w_wd["W"], np.linalg.solve(_A.T @ _A + 0.7 * np.eye(3), _A.T @ _t), rtol=1e-4,
-             name="weight decay converges to the ridge solution (A^T A + lam I)^-1 A^T t")
+# The ridge solution (A^T A + lam I)^-1 A^T t is a fixed point of weight decay with decay = lam.
+_ridge = np.linalg.solve(_A.T @ _A + 0.7 * np.eye(3), _A.T @ _t)
+_w_fixed = {"w": _ridge.copy()}
+call_updating(weight_decay_step, "params", _w_fixed, {"w": _A.T @ (_A @ _ridge - _t)}, 0.02, 0.7, ["w"])
+assert_close(_w_fixed["w"], _ridge, rtol=1e-10, atol=1e-12,
+             name="one weight-decay step from the ridge solution (A^T A + lam I)^-1 A^T t (a fixed point)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -468,7 +509,8 @@ assert_answer(q2_answer, 0.999, name="q2_answer", rtol=1e-6)
 # %% [markdown]
 # ## 3. Early stopping
 #
-# The baseline's validation loss was lowest after a few epochs and only got worse afterwards.
+# The baseline's validation loss was lowest early in training (the epoch printed in section 0)
+# and got worse from then on.
 # **Early stopping** watches the validation loss after every epoch, remembers the best weights
 # seen so far, stops when there has been no improvement for `patience` epochs in a row, and
 # then **restores the best weights** (not the last ones!). It is the most widely used
@@ -538,26 +580,32 @@ class EarlyStopping:
 
 
 # %% nbgrader="tests" grade_id="test_early_stopping" points=4
+def _state(stopper):
+    """What the stopper remembers: (best_loss, best_epoch, bad_epochs)."""
+    return stopper.best_loss, stopper.best_epoch, stopper.bad_epochs
+
+
 # The weights are overwritten in place every epoch (w = epoch number), as training does.
 _params = {"w": np.zeros(2)}
 _stopper = call(EarlyStopping, 2)
 _decisions = []
-for _epoch, _loss in enumerate([3.0, 2.0, 2.5, 1.5, 1.6, 1.7, 1.0]):
+for _epoch, _loss in enumerate([3.0, 2.0, 2.5, 1.5, 1.6, 1.7]):
     _params["w"][:] = _epoch
     _decisions.append(call(_stopper.step, _loss, _params))
-    if _decisions[-1]:
-        break
 assert_that(_decisions == [False, False, False, False, False, True],
             f"EarlyStopping(patience=2) on losses 3, 2, 2.5, 1.5, 1.6, 1.7: expected to stop after "
             f"the 1.7 (two epochs without improvement), got the decisions {_decisions}")
-assert_equal_int(_stopper.best_epoch, 3, name="best_epoch (the epoch of loss 1.5)")
-assert_scalar(_stopper.best_loss, 1.5, name="best_loss")
-_w = _params["w"]
-call(_stopper.restore, _params)
+_best_loss, _best_epoch, _bad = call(_state, _stopper)
+assert_equal_int(_best_epoch, 3, name="best_epoch (the epoch of loss 1.5)")
+assert_scalar(_best_loss, 1.5, name="best_loss")
+_other = {"w": np.full(2, -1.0)}  # restore works for any arrays of the same names and shapes
+call_updating(_stopper.restore, "params", _other)
+assert_close(_other["w"], [3.0, 3.0], name="w of another model after restore (the weights of epoch 3)")
+call_updating(_stopper.restore, "params", _params)
 assert_close(_params["w"], [3.0, 3.0], name="w after restore (the weights of epoch 3, not the last ones)")
-assert_that(_params["w"] is _w, "restore must copy the best values into the existing arrays (in place)")
 ### BEGIN HIDDEN TESTS
 def _reference_stops(losses, patience, min_delta):
+    """(epoch of the stop or None, best_epoch, best_loss, bad_epochs) when training stops."""
     best, best_epoch, bad = np.inf, None, 0
     for e, loss in enumerate(losses):
         if loss < best - min_delta:
@@ -565,50 +613,60 @@ def _reference_stops(losses, patience, min_delta):
         else:
             bad += 1
             if bad >= patience:
-                return e, best_epoch, best
-    return None, best_epoch, best
+                return e, best_epoch, best, bad
+    return None, best_epoch, best, bad
 
 
 _rng = np.random.default_rng(403)
-_cases = [([5, 4, 4, 4, 4], 3, 0.0), ([5, 4, 4.1, 3.9, 4.0, 3.95, 3.91, 3.92], 3, 0.0),
-          ([1.0, 0.99, 0.985, 0.984, 0.98], 2, 0.01), ([3, 2, 1], 1, 0.0), ([1, 2, 3], 1, 0.0),
-          ([2, 2, 2, 2], 2, 0.0), ([10, 9, 8, 7, 6, 5], 2, 0.0)]
+_stopper = call(EarlyStopping, 3)
+_best_loss, _best_epoch, _bad = call(_state, _stopper)
+assert_that(_best_loss == np.inf and _best_epoch is None and _bad == 0,
+            "a new EarlyStopping must start with best_loss = inf, best_epoch = None, bad_epochs = 0, got "
+            f"{_best_loss}, {_best_epoch}, {_bad}")
+# Losses around 1 and around 100: min_delta is an absolute decrease, whatever the scale of the loss.
+_cases = [([5, 4, 4, 4, 4], 3, 0.0), ([2, 2, 2, 2], 2, 0.0), ([3, 2, 1], 1, 0.0), ([1, 2, 3], 1, 0.0),
+          ([5, 4, 4.1, 3.9, 4.0, 3.95, 3.91, 3.92], 3, 0.0), ([10, 9, 8, 7, 6, 5], 2, 0.0),
+          ([1.0, 0.9999, 0.99985, 0.9998, 0.99978, 0.99977, 0.99976, 0.99976], 2, 0.0),
+          ([1.0, 0.99, 0.985, 0.984, 0.98, 0.978, 0.97], 2, 0.01),
+          ([100.0, 99.0, 98.6, 98.3, 97.9, 97.85, 97.0, 96.9], 2, 0.5),
+          ([100.0, 99.9999, 99.99985, 99.9998, 99.99978, 99.99977, 99.99976, 99.99976], 2, 0.0),
+          ([100.0, 99.0, 98.995, 98.0, 97.996, 97.993, 97.992], 3, 0.004)]
 _cases += [(list(np.cumsum(_rng.normal(size=40)) + 100), int(p), 0.0) for p in (1, 3, 5)]
 _cases += [(list(1.0 / np.arange(1, 60) + 0.02 * _rng.normal(size=59)), 4, 0.005)]
+_cases += [(list(100.0 / np.arange(1, 60) + 80 + 0.5 * _rng.normal(size=59)), 4, 0.3)]
 for _losses, _patience, _min_delta in _cases:
-    _label = f"EarlyStopping(patience={_patience}, min_delta={_min_delta}) on {len(_losses)} losses"
-    _stop_at, _best_epoch, _best = _reference_stops(_losses, _patience, _min_delta)
+    _stop_at, _best_epoch, _best, _bad = _reference_stops(_losses, _patience, _min_delta)
+    _losses = _losses if _stop_at is None else _losses[:_stop_at + 1]  # the epochs a training run would see
+    _label = (f"EarlyStopping(patience={_patience}, min_delta={_min_delta}) on the losses "
+              f"{np.round(_losses[:10], 6).tolist()}{'...' if len(_losses) > 10 else ''}")
     _params = {"W": np.zeros((2, 2)), "b": np.zeros(3)}
     _stopper = call(EarlyStopping, _patience, _min_delta)
-    _stopped = None
+    _decisions = []
     for _epoch, _loss in enumerate(_losses):
         _params["W"][:] = _epoch  # training changes the arrays in place
         _params["b"][:] = -_epoch
-        _decision = call(_stopper.step, float(_loss), _params)
-        assert_that(isinstance(_decision, bool | np.bool_),
-                    f"{_label}: step must return True or False, got {_decision!r}")
-        if _decision:
-            _stopped = _epoch
-            break
-    assert_that(_stopped == _stop_at, f"{_label}: expected to stop at epoch {_stop_at}, stopped at {_stopped} "
-                f"(losses {np.round(_losses[:12], 3).tolist()}...)")
-    assert_that(_stopper.best_epoch == _best_epoch,
-                f"{_label}: best_epoch should be {_best_epoch}, got {_stopper.best_epoch}")
-    assert_scalar(_stopper.best_loss, _best, name=f"best_loss of {_label}")
-    _refs = dict(_params)
-    call(_stopper.restore, _params)
+        _decisions.append(call(_stopper.step, float(_loss), _params))
+        assert_that(isinstance(_decisions[-1], bool | np.bool_),
+                    f"{_label}: step must return True or False, got {_decisions[-1]!r}")
+    _stopped = int(np.argmax(_decisions)) if any(_decisions) else None
+    assert_that(_stopped == _stop_at, f"{_label}: expected to stop at epoch {_stop_at}, stopped at {_stopped}")
+    _state_now = call(_state, _stopper)
+    assert_that(_state_now[1] == _best_epoch, f"{_label}: best_epoch should be {_best_epoch}, got {_state_now[1]}")
+    assert_scalar(_state_now[0], _best, name=f"best_loss of {_label}")
+    assert_that(_state_now[2] == _bad, f"{_label}: bad_epochs should be {_bad} at the end, got {_state_now[2]}")
+    _W, _b = _params["W"], _params["b"]
+    call_updating(_stopper.restore, "params", _params)
     assert_close(_params["W"], np.full((2, 2), _best_epoch), rtol=0, atol=0,
                  name=f"W after restore in {_label} (the weights of epoch {_best_epoch})")
     assert_close(_params["b"], np.full(3, -_best_epoch), rtol=0, atol=0, name=f"b after restore in {_label}")
-    assert_that(all(_params[k] is _refs[k] for k in _params), f"{_label}: restore must write into the existing arrays")
-    # Training on after a restore must not corrupt the saved copy.
+    # Training goes on in the same arrays after a restore: the saved copy must not follow.
     _params["W"][:] = -99.0
-    call(_stopper.restore, _params)
+    call_updating(_stopper.restore, "params", _params)
     assert_close(_params["W"], np.full((2, 2), _best_epoch), rtol=0, atol=0,
-                 name=f"W after a second restore in {_label} (the saved copy must be independent)")
-_stopper = call(EarlyStopping, 3)
-assert_that(_stopper.best_loss == np.inf and _stopper.best_epoch is None and _stopper.bad_epochs == 0,
-            "a new EarlyStopping must start with best_loss = inf, best_epoch = None, bad_epochs = 0")
+                 name=f"W after training on and a second restore in {_label} (the saved copy must be independent)")
+    assert_that(_params["W"] is _W and _params["b"] is _b,
+                f"{_label}: restore must copy the best values into the existing arrays (w[...] = best), not put "
+                "other arrays into the dict: the model keeps using its own arrays")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -708,14 +766,18 @@ def dropout_backward(dout, cache):
 
 # %% nbgrader="tests" grade_id="test_dropout" points=4
 _x = np.array([[1.0, 2.0, 3.0, 4.0]])
+_out, _cache = call(dropout_forward, _x, 0.5, train=False, rng=np.random.default_rng(0))
+assert_close(_out, _x, name="dropout_forward in eval mode (identity)")
+assert_close(call(dropout_backward, np.ones((1, 4)), _cache), np.ones((1, 4)), name="dropout_backward in eval mode")
 _mask = np.array([[True, False, True, False]])
+_out, _ = call(dropout_forward, _x, 0.0, train=True, mask=_mask)
+assert_close(_out, [[1.0, 0.0, 3.0, 0.0]], name="dropout_forward(x, p=0, mask) (a given mask is always used)")
+_out, _ = call(dropout_forward, _x, 0.0, train=True, rng=np.random.default_rng(0))
+assert_close(_out, _x, name="dropout_forward(x, p=0, rng) in training mode (nothing dropped)")
 _out, _cache = call(dropout_forward, _x, 0.5, train=True, mask=_mask)
 assert_close(_out, [[2.0, 0.0, 6.0, 0.0]], name="dropout_forward(x, p=0.5, mask) in training mode")
 assert_close(call(dropout_backward, np.ones((1, 4)), _cache), [[2.0, 0.0, 2.0, 0.0]],
              name="dropout_backward(ones) with that mask")
-_out, _cache = call(dropout_forward, _x, 0.5, train=False)
-assert_close(_out, _x, name="dropout_forward in eval mode (identity)")
-assert_close(call(dropout_backward, np.ones((1, 4)), _cache), np.ones((1, 4)), name="dropout_backward in eval mode")
 # With a generator: about 1 - p of the units survive, and the mean is preserved.
 _out, _ = call(dropout_forward, np.ones((200, 100)), 0.3, train=True, rng=np.random.default_rng(0))
 assert_scalar(np.mean(np.asarray(_out) != 0), 0.7, rtol=0.03, name="fraction of kept units for p=0.3")
@@ -736,23 +798,22 @@ for _shape, _p in [((1, 1), 0.5), ((5, 7), 0.2), ((64, 30), 0.5), ((3, 4, 5), 0.
     _yt.backward(_torch.tensor(_dout))
     _mask = _yt.detach().numpy() != 0
     _label = f"dropout_forward(x {_shape}, p={_p}) with torch's mask"
-    _x0 = _x.copy()
     _out, _cache = call(dropout_forward, _x, _p, train=True, rng=np.random.default_rng(0), mask=_mask)
     assert_shape(_out, _shape, name=_label)
     assert_close(_out, _yt.detach().numpy(), rtol=1e-12, atol=1e-12, name=f"{_label} (torch agrees)")
     assert_close(call(dropout_backward, _dout, _cache), _xt.grad.numpy(), rtol=1e-12, atol=1e-12,
                  name=f"dropout_backward for {_label} (torch agrees)")
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"x after {_label} (do not modify x)")
     # eval mode: identity, like torch's F.dropout(training=False)
-    _out, _cache = call(dropout_forward, _x, _p, train=False)
+    _out, _cache = call(dropout_forward, _x, _p, train=False, rng=np.random.default_rng(0))
     assert_close(_out, _F.dropout(_torch.tensor(_x), _p, training=False).numpy(), rtol=0, atol=0,
                  name=f"dropout_forward(x {_shape}, p={_p}, train=False)")
     assert_close(call(dropout_backward, _dout, _cache), _dout, rtol=0, atol=0,
                  name=f"dropout_backward in eval mode for x {_shape}")
+# The mask comes from rng only: same seed, same mask; another seed, another mask; np.random untouched.
+assert_seeded(lambda rng: call(dropout_forward, np.ones((6, 8)), 0.5, train=True, rng=rng)[0], "dropout_forward")
 # Statistically like torch: kept fraction, scale of the survivors, independence, fresh masks.
 for _p in (0.1, 0.5, 0.8):
-    _x = np.ones((400, 250))
-    _out, _ = call(dropout_forward, _x, _p, train=True, rng=np.random.default_rng(7))
+    _out, _ = call(dropout_forward, np.ones((400, 250)), _p, train=True, rng=np.random.default_rng(7))
     _out = np.asarray(_out, dtype=float)
     _tout = _F.dropout(_torch.ones(400, 250, dtype=_torch.float64), _p, training=True).numpy()
     _label = f"dropout_forward(ones (400, 250), p={_p}) with a generator"
@@ -846,6 +907,10 @@ def _fit_mean(Xs, ys):
 
 
 _X = np.arange(20.0).reshape(20, 1)
+_pred = call(bagging_predict, _fit_mean, lambda m, Xn: np.full(len(Xn), m), _X, np.full(20, 3.0), np.zeros((3, 1)), 4,
+             np.random.default_rng(0))
+assert_close(_pred, [3.0, 3.0, 3.0], name="bagging_predict with every label 3.0 (every model predicts 3)")
+_seen.clear()
 _y = np.arange(20.0)  # y equals the row's feature: X and y must stay paired
 _pred = call(bagging_predict, _fit_mean, lambda m, Xn: np.full(len(Xn), m), _X, _y, np.zeros((3, 1)), 30,
              np.random.default_rng(0))
@@ -861,14 +926,13 @@ for _n, _K in [(50, 200), (7, 40), (1, 3), (200, 25)]:
     _seen = []
     _X = np.column_stack([np.arange(_n, dtype=float), _rng.normal(size=_n)])
     _y = np.arange(_n)
-    _X0, _y0 = _X.copy(), _y.copy()
 
     def _fit_record(Xs, ys, seen=_seen):
         seen.append((np.array(Xs), np.array(ys)))
         return np.array(ys, dtype=float)
 
-    def _predict(model, Xn):  # two different outputs per input: (m, 2)
-        return np.column_stack([np.full(len(Xn), model.mean()), Xn[:, 1] * model.max()])
+    def _predict(model, Xn):  # two different outputs per input: (m, 2); they depend on the sample's order too
+        return np.column_stack([np.full(len(Xn), model.mean()), Xn[:, 1] * model[0]])
 
     _X_new = _rng.normal(size=(5, 2))
     _label = f"bagging_predict(n={_n}, n_models={_K})"
@@ -882,13 +946,20 @@ for _n, _K in [(50, 200), (7, 40), (1, 3), (200, 25)]:
                     f"{_label}: each bootstrap sample must have the shape of the data, got X {_Xs.shape}, y {_ys.shape}")
         assert_that(np.array_equal(_Xs[:, 0].astype(int), _ys) and np.array_equal(_X[_ys], _Xs),
                     f"{_label}: each sample must consist of rows of X with their own labels")
-    assert_close(_X, _X0, rtol=0, atol=0, name=f"X after {_label} (unchanged)")
+    _drawn = np.unique(np.concatenate([ys for _, ys in _seen]))
+    assert_that(_n < 7 or len(_drawn) == _n, f"{_label}: over {_K} bootstrap samples every one of the {_n} examples "
+                f"should be drawn at least once, but {sorted(set(range(_n)) - set(_drawn.tolist()))[:5]} never were "
+                "(indices 0 .. n - 1, each equally likely)")
     if _n >= 50:
         _unique = np.mean([len(np.unique(ys)) / _n for _, ys in _seen])
         assert_scalar(_unique, 1 - (1 - 1 / _n) ** _n, atol=0.02,
                       name=f"{_label}: average fraction of distinct examples per sample (with replacement: ~63%)")
         _distinct = len({tuple(np.sort(ys)) for _, ys in _seen})
         assert_that(_distinct == _K, f"{_label}: every model needs its own bootstrap sample, got only {_distinct} different ones")
+# The bootstrap samples come from rng only.
+_X, _y = np.arange(12.0).reshape(12, 1), np.arange(12.0)
+assert_seeded(lambda rng: call(bagging_predict, lambda Xs, ys: float(np.mean(ys)), lambda m, Xn: np.full(len(Xn), m),
+                               _X, _y, np.zeros((2, 1)), 5, rng), "bagging_predict")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -932,7 +1003,8 @@ plt.show()
 # The single tree's boundary is a patchwork of thin slivers around individual noisy points;
 # the bag's averaged probability is smoother and more accurate on new points. (Averaging
 # with the same seed twice gives the same bag: `rng` fixes the bootstrap samples.)
-#
+
+# %% [markdown]
 # **Concept check 5.** A bootstrap sample draws $n = 10$ examples with replacement from a
 # training set of 10. What is the probability that one particular example is **not** in the
 # sample? Set `q5_answer` to that number (three significant digits are enough).
@@ -1018,6 +1090,8 @@ _x = np.arange(2 * 1 * 2 * 3, dtype=float).reshape(2, 1, 2, 3)
 _out = call(random_flip, _x, np.random.default_rng(0), p=1.0)
 assert_close(_out, _x[..., ::-1], name="random_flip(x, p=1) (every image mirrored left-right)")
 assert_close(call(random_flip, _x, np.random.default_rng(0), p=0.0), _x, name="random_flip(x, p=0) (unchanged)")
+assert_close(call(random_crop, np.zeros((2, 1, 3, 3)), np.random.default_rng(0), 1), np.zeros((2, 1, 3, 3)),
+             name="random_crop(zeros (2, 1, 3, 3), pad=1)")
 _x = np.ones((1, 1, 3, 3))
 _out = np.asarray(call(random_crop, _x, np.random.default_rng(0), 1))
 assert_shape(_out, (1, 1, 3, 3), name="random_crop(ones (1, 1, 3, 3), pad=1)")
@@ -1044,7 +1118,6 @@ for _label, _fn, _arg, _zeros_ok in [("random_flip(p=0.5)", random_flip, 0.5, Fa
                 f"of input image(s) {_from[:5]} ({_wrong.size} of 40 images are out of place)")
 # Flip: each image is either itself or torch.flip of itself; the flips are independent per image.
 _x = _rng.normal(size=(600, 2, 5, 4))
-_x0 = _x.copy()
 _flipped_t = _torch.flip(_torch.tensor(_x), dims=[-1]).numpy()
 for _p in (0.3, 0.5, 0.9):
     _out = np.asarray(call(random_flip, _x, np.random.default_rng(int(10 * _p)), _p))
@@ -1054,14 +1127,12 @@ for _p in (0.3, 0.5, 0.9):
     assert_that(np.all(_is_flip | _is_same), f"random_flip(p={_p}): every image must be itself or its left-right "
                 f"mirror (torch.flip(x, dims=[-1])); {int(np.sum(~(_is_flip | _is_same)))} images are neither")
     assert_scalar(np.mean(_is_flip), _p, atol=0.06, name=f"fraction of flipped images with p={_p}")
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"x after random_flip(p={_p}) (must not be modified)")
 _o1 = np.asarray(call(random_flip, _x[:40], np.random.default_rng(1), 0.5))
 _n_flipped = int(np.sum(np.all(np.isclose(_o1, _flipped_t[:40]), axis=(1, 2, 3))))
 assert_that(0 < _n_flipped < 40, f"random_flip(p=0.5) on 40 images flipped {_n_flipped}: decide per image, not per batch")
 # Crop: each output is one of the (2 pad + 1)^2 windows of the zero-padded image; all offsets occur.
 for _pad, _shape in [(1, (400, 1, 8, 8)), (2, (600, 3, 5, 6)), (0, (5, 2, 4, 4))]:
     _x = _rng.normal(size=_shape) + 5.0
-    _x0 = _x.copy()
     _out = np.asarray(call(random_crop, _x, np.random.default_rng(_pad), _pad))
     _label = f"random_crop(x {_shape}, pad={_pad})"
     assert_shape(_out, _shape, name=_label)
@@ -1079,7 +1150,10 @@ for _pad, _shape in [(1, (400, 1, 8, 8)), (2, (600, 3, 5, 6)), (0, (5, 2, 4, 4))
         _expected = len(_x) / (2 * _pad + 1) ** 2
         assert_that(np.all(np.abs(_counts - _expected) < 0.5 * _expected),
                     f"{_label}: offsets should be uniform, counts {_counts.tolist()} (expected ~{_expected:.0f} each)")
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"x after {_label} (must not be modified)")
+# Every random choice comes from rng only.
+_x = _rng.normal(size=(30, 1, 4, 4))
+assert_seeded(lambda rng: call(random_flip, _x, rng, 0.5), "random_flip")
+assert_seeded(lambda rng: call(random_crop, _x, rng, 1), "random_crop")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1164,7 +1238,6 @@ _rng = np.random.default_rng(407)
 for _shape in [(1, 1, 8, 8), (5, 3, 7, 9), (4, 1, 1, 5), (3, 2, 6, 1), (8, 1, 8, 8)]:
     _N = _shape[0]
     _x = _rng.normal(size=_shape)
-    _x0 = _x.copy()
     _angles = _rng.uniform(-np.pi, np.pi, _N)
     _scales = _rng.uniform(0.6, 1.4, (_N, 2))
     _shear = _rng.uniform(-0.3, 0.3, _N)
@@ -1176,7 +1249,6 @@ for _shape in [(1, 1, 8, 8), (5, 3, 7, 9), (4, 1, 1, 5), (3, 2, 6, 1), (8, 1, 8,
     assert_shape(_out, _shape, name=_label)
     assert_close(_out, _scipy_warp(_x, _mats, _offs), rtol=1e-9, atol=1e-12,
                  name=f"{_label} (scipy.ndimage.affine_transform, order=1, mode='grid-constant')")
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"x after {_label} (must not be modified)")
 # Integer shifts move the pixels exactly; shifting far away leaves zeros.
 _x = _rng.normal(size=(2, 1, 6, 6))
 _out = call(affine_warp, _x, np.stack([np.eye(2)] * 2), np.array([[2.0, -1.0], [10.0, 0.0]]))
@@ -1248,10 +1320,12 @@ def cutout(x, rng, size):
 
 # %% nbgrader="tests" grade_id="test_noise_and_cutout" points=3
 _x = np.ones((50, 2, 10, 10))
-_out = np.asarray(call(add_gaussian_noise, _x, np.random.default_rng(0), 0.5))
+assert_close(call(add_gaussian_noise, _x, np.random.default_rng(0), 0.0), _x, name="add_gaussian_noise(x, sigma=0)")
+_out = call(add_gaussian_noise, _x, np.random.default_rng(0), 0.5)
 assert_shape(_out, (50, 2, 10, 10), name="add_gaussian_noise(ones (50, 2, 10, 10), sigma=0.5)")
-assert_scalar(np.std(_out - _x), 0.5, rtol=0.05, name="standard deviation of the added noise (sigma=0.5)")
-assert_close(_x, np.ones((50, 2, 10, 10)), name="x after add_gaussian_noise (must not be modified)")
+assert_scalar(np.std(np.asarray(_out) - _x), 0.5, rtol=0.05, name="standard deviation of the added noise (sigma=0.5)")
+assert_close(call(cutout, np.zeros((2, 1, 4, 4)), np.random.default_rng(0), 2), np.zeros((2, 1, 4, 4)),
+             name="cutout(zeros (2, 1, 4, 4), size=2)")
 _out = np.asarray(call(cutout, np.ones((1, 3, 9, 9)), np.random.default_rng(0), 3))
 assert_shape(_out, (1, 3, 9, 9), name="cutout(ones (1, 3, 9, 9), size=3)")
 _zeros = _out[0] == 0
@@ -1275,8 +1349,7 @@ assert_that(_wrong.size == 0, "cutout(size=2): image n of the output must come f
 # Noise: mean 0, the right spread, independent across pixels and images, x unchanged.
 for _sigma in (0.1, 1.0, 3.0):
     _x = _rng.normal(size=(300, 2, 6, 6))
-    _x0 = _x.copy()
-    _noise = np.asarray(call(add_gaussian_noise, _x, np.random.default_rng(int(_sigma * 10)), _sigma)) - _x0
+    _noise = np.asarray(call(add_gaussian_noise, _x, np.random.default_rng(int(_sigma * 10)), _sigma)) - _x
     _label = f"add_gaussian_noise(sigma={_sigma})"
     assert_scalar(np.mean(_noise), 0.0, atol=0.02 * _sigma, name=f"mean of the noise of {_label}")
     assert_scalar(np.std(_noise), _sigma, rtol=0.03, name=f"standard deviation of the noise of {_label}")
@@ -1285,18 +1358,15 @@ for _sigma in (0.1, 1.0, 3.0):
     _flat = _noise.reshape(300, -1)
     assert_scalar(np.corrcoef(_flat[:-1].ravel(), _flat[1:].ravel())[0, 1], 0.0, atol=0.03,
                   name=f"correlation of the noise of neighbouring images in {_label} (must be independent)")
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"x after {_label} (must not be modified)")
 assert_close(call(add_gaussian_noise, np.ones((2, 1, 3, 3)), np.random.default_rng(0), 0.0), np.ones((2, 1, 3, 3)),
              name="add_gaussian_noise with sigma=0")
 # Cutout: one clipped square per image, same in all channels, everything else untouched.
 for _size, _shape in [(3, (800, 2, 8, 8)), (4, (800, 1, 7, 9)), (1, (300, 3, 5, 5)), (5, (500, 1, 6, 6))]:
     _N, _C, _H, _W = _shape
     _x = _rng.uniform(1.0, 2.0, size=_shape)
-    _x0 = _x.copy()
     _label = f"cutout(x {_shape}, size={_size})"
     _out = np.asarray(call(cutout, _x, np.random.default_rng(_size), _size))
     assert_shape(_out, _shape, name=_label)
-    assert_close(_x, _x0, rtol=0, atol=0, name=f"x after {_label} (must not be modified)")
     _zero = _out == 0
     assert_that(np.all(_zero == _zero[:, :1]), f"{_label}: the square must be the same in all channels")
     assert_that(np.all((_out == _x) | _zero), f"{_label}: pixels outside the square must keep their values")
@@ -1318,6 +1388,172 @@ for _size, _shape in [(3, (800, 2, 8, 8)), (4, (800, 1, 7, 9)), (1, (300, 3, 5, 
     np.add.at(_counts, (np.clip(_centres[:, 0], 0, _H - 1), np.clip(_centres[:, 1], 0, _W - 1)), 1)
     assert_that(np.all(_counts > 0), f"{_label}: over {_N} images every pixel should be a centre at least once "
                 f"(uniform centres, squares at the border clipped); never: {np.argwhere(_counts == 0)[:4].tolist()}")
+# Every random number comes from rng only.
+_x = _rng.uniform(1.0, 2.0, size=(20, 2, 6, 6))
+assert_seeded(lambda rng: call(add_gaussian_noise, _x, rng, 0.3), "add_gaussian_noise")
+assert_seeded(lambda rng: call(cutout, _x, rng, 3), "cutout")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Local filters and colour.** Cameras differ in focus and sharpness, and the light changes
+# how bright an image is and how strong its contrast. Both give further label-preserving
+# transformations.
+#
+# A **local filter** replaces every pixel by a weighted sum of its $3 \times 3$ neighbourhood;
+# the $3 \times 3$ array of weights is the *kernel*. The Gaussian blur kernel
+# $\frac1{16}\begin{psmallmatrix}1&2&1\\2&4&2\\1&2&1\end{psmallmatrix}$ averages a pixel with
+# its neighbours; the sharpen kernel
+# $\begin{psmallmatrix}0&-1&0\\-1&5&-1\\0&-1&0\end{psmallmatrix}$ amplifies the difference
+# between a pixel and its neighbours. The entries of both sum to 1, so a region of constant
+# brightness stays as it is. For augmentation we draw a random strength $a$ per image and use
+# $x + a\,(x - \operatorname{blur}(x))$: $a < 0$ blurs ($a = -1$ gives the blurred image),
+# $a > 0$ sharpens (known as *unsharp masking*). The filter code is given; chapter 06 turns
+# such kernels into learnable convolutions.
+#
+# **Brightness and contrast** act on each image as a whole. With $m_n$ the mean of image $n$
+# (over all its channels and pixels), draw a brightness shift $b_n$ uniform in
+# $[-b_{\max}, b_{\max}]$ and a contrast factor $c_n$ uniform in $[1 - c_{\max}, 1 + c_{\max}]$,
+# and set
+#
+# $$\text{out}_n = c_n\,(x_n - m_n) + m_n + b_n .$$
+#
+# The contrast stretches or squeezes the image around its own mean (a factor below 1 makes it
+# fainter), the brightness moves all of its pixels up or down. (torchvision's `ColorJitter`
+# multiplies by a brightness factor instead of adding a shift, and for colour images also
+# changes saturation and hue.)
+
+# %%
+BLUR_KERNEL = np.array([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16.0
+SHARPEN_KERNEL = np.array([[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]])
+
+
+def filter_images(x, kernel):
+    """Filter every channel of every image with a k x k kernel (k odd), zero padding, same size.
+
+    out[n, c, i, j] = sum over a, b of kernel[a, b] * x[n, c, i + a - k // 2, j + b - k // 2].
+    """
+    k = len(kernel)
+    H, W = x.shape[2:]
+    padded = np.pad(x, ((0, 0), (0, 0), (k // 2, k // 2), (k // 2, k // 2)))
+    out = np.zeros(x.shape)
+    for a in range(k):
+        for b in range(k):
+            out += kernel[a, b] * padded[:, :, a:a + H, b:b + W]
+    return out
+
+
+def random_blur_sharpen(x, rng, max_strength=1.0):
+    """x + a * (x - blur(x)) with a uniform in [-max_strength, max_strength], per image."""
+    a = rng.uniform(-max_strength, max_strength, len(x))[:, None, None, None]
+    return x + a * (x - filter_images(x, BLUR_KERNEL))
+
+
+# %% nbgrader="solution" grade_id="brightness_contrast" export=true
+def brightness_contrast(x, rng, max_brightness, max_contrast):
+    """Random brightness and contrast, drawn independently for every image.
+
+    For image n draw b_n uniform in [-max_brightness, max_brightness] and c_n uniform in
+    [1 - max_contrast, 1 + max_contrast]; with m_n the mean of image n over all its channels
+    and pixels, out[n] = c_n * (x[n] - m_n) + m_n + b_n. No clipping.
+
+    Args:
+        x: float array (N, C, H, W); not modified.
+        rng: numpy Generator, the only source of randomness.
+        max_brightness: float >= 0.
+        max_contrast: float in [0, 1].
+
+    Returns:
+        float64 array (N, C, H, W).
+    """
+    ### BEGIN SOLUTION
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    shift = rng.uniform(-max_brightness, max_brightness, n)[:, None, None, None]
+    factor = rng.uniform(1.0 - max_contrast, 1.0 + max_contrast, n)[:, None, None, None]
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    return factor * (x - mean) + mean + shift
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_brightness_contrast" points=3
+def _recover(x, out):
+    """The brightness shift b_n and contrast factor c_n that turn image n of x into image n of out."""
+    x, out = np.asarray(x, dtype=float), np.asarray(out, dtype=float)
+    m = x.mean(axis=(1, 2, 3), keepdims=True)
+    centred = x - m
+    factor = np.sum(centred * (out - out.mean(axis=(1, 2, 3), keepdims=True)), axis=(1, 2, 3)) / np.sum(
+        centred**2, axis=(1, 2, 3))
+    shift = out.mean(axis=(1, 2, 3)) - m[:, 0, 0, 0]
+    residual = out - (factor[:, None, None, None] * centred + m + shift[:, None, None, None])
+    return shift, factor, np.max(np.abs(residual))
+
+
+_x = np.array([[[[0.0, 0.2], [0.4, 0.6]]], [[[1.0, 1.0], [0.5, 0.0]]]])  # (2, 1, 2, 2), means 0.3 and 0.625
+_out = call(brightness_contrast, _x, np.random.default_rng(0), 0.0, 0.0)
+assert_close(_out, _x, name="brightness_contrast(x, max_brightness=0, max_contrast=0) (unchanged)")
+_out = call(brightness_contrast, _x, np.random.default_rng(0), 0.2, 0.0)
+assert_shape(_out, _x.shape, name="brightness_contrast(x (2, 1, 2, 2), 0.2, 0.0)")
+_shift = (np.asarray(_out) - _x).reshape(2, -1)
+assert_that(np.allclose(_shift, _shift[:, :1]) and np.all(np.abs(_shift) <= 0.2),
+            f"brightness_contrast(x, 0.2, 0.0): every pixel of an image should move by the same b in [-0.2, 0.2], "
+            f"got the changes {np.round(_shift, 4).tolist()}")
+_out = call(brightness_contrast, _x, np.random.default_rng(0), 0.0, 0.5)
+assert_close(np.asarray(_out).mean(axis=(1, 2, 3)), _x.mean(axis=(1, 2, 3)),
+             name="image means after brightness_contrast(x, 0.0, 0.5) (contrast works around each image's own mean)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(409)
+# Images with very different means (0 .. 10) and values outside [0, 1]; channels with different means.
+for _shape, _b_max, _c_max in [((400, 1, 5, 6), 0.1, 0.5), ((400, 3, 4, 4), 2.0, 0.05), ((1, 2, 3, 5), 0.5, 0.3),
+                               ((300, 2, 1, 7), 0.0, 0.9), ((300, 1, 3, 3), 1.5, 0.0)]:
+    _x = _rng.normal(size=_shape) + _rng.uniform(0.0, 10.0, (_shape[0], 1, 1, 1)) + np.arange(_shape[1])[:, None, None]
+    _label = f"brightness_contrast(x {_shape}, max_brightness={_b_max}, max_contrast={_c_max})"
+    _out = call(brightness_contrast, _x, np.random.default_rng(int(10 * _b_max + 100 * _c_max)), _b_max, _c_max)
+    assert_shape(_out, _shape, name=_label)
+    assert_that(np.asarray(_out).dtype == np.float64, f"{_label}: expected float64 values, got dtype "
+                f"{np.asarray(_out).dtype} (keep the computation in float64)")
+    _shift, _factor, _residual = _recover(_x, _out)
+    assert_that(_residual < 1e-9, f"{_label}: image n must be c_n * (x[n] - m_n) + m_n + b_n with m_n the mean of the "
+                f"whole image (all channels), one b_n and one c_n per image, no clipping; off by up to {_residual:.3g}")
+    assert_that(np.all(np.abs(_shift) <= _b_max + 1e-12),
+                f"{_label}: brightness shifts should lie in [-{_b_max}, {_b_max}], found {np.max(np.abs(_shift)):.4g}")
+    assert_that(np.all(np.abs(_factor - 1.0) <= _c_max + 1e-9), f"{_label}: contrast factors should lie in "
+                f"[{1 - _c_max:g}, {1 + _c_max:g}], found {np.min(_factor):.4g} .. {np.max(_factor):.4g}")
+    if _shape[0] >= 300:
+        for _what, _values, _half in [("brightness shifts", _shift, _b_max), ("contrast factors - 1", _factor - 1, _c_max)]:
+            if _half > 0:
+                assert_scalar(np.std(_values), _half / np.sqrt(3.0), rtol=0.12,
+                              name=f"spread of the {_what} of {_label} (uniform in [-{_half}, {_half}])")
+                assert_scalar(np.mean(_values), 0.0, atol=0.1 * _half, name=f"mean of the {_what} of {_label}")
+                assert_scalar(np.corrcoef(_values[:-1], _values[1:])[0, 1], 0.0, atol=0.2,
+                              name=f"correlation of the {_what} of neighbouring images in {_label} (independent)")
+# Every random number comes from rng only.
+_x = _rng.normal(size=(10, 2, 3, 3))
+assert_seeded(lambda rng: call(brightness_contrast, _x, rng, 0.3, 0.3), "brightness_contrast")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Concept check 6.** You train a network that tells **in-focus** photos from **blurred**
+# ones (the label says whether the photo is sharp). Which of these augmentations must you
+# *not* use, because it can change the label?
+#
+# - (a) a random left–right flip
+# - (b) a random Gaussian blur
+# - (c) a random brightness and contrast change
+# - (d) a random shift by one or two pixels
+#
+# Set `q6_answer` to `"a"`, `"b"`, `"c"` or `"d"`.
+
+# %% nbgrader="solution" grade_id="q6_label_preserving"
+# q6_answer = "..."
+### BEGIN SOLUTION
+q6_answer = "b"
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q6_label_preserving" points=1
+assert_that("q6_answer" in globals(), "q6_answer is not set yet: run its cell after answering")
+assert_choice(q6_answer, ["a", "b", "c", "d"], name="q6_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q6_answer, "b", name="q6_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1341,16 +1577,20 @@ rows = {
     "affine": random_affine,
     "noise 0.1": lambda x, rng: add_gaussian_noise(x, rng, 0.1),
     "cutout 3": lambda x, rng: cutout(x, rng, size=3),
+    "blur": lambda x, rng: filter_images(x, BLUR_KERNEL),
+    "sharpen": lambda x, rng: filter_images(x, SHARPEN_KERNEL),
+    "blur/sharpen": random_blur_sharpen,
+    "bright./contrast": lambda x, rng: brightness_contrast(x, rng, 0.3, 0.5),
     "combined": augment,
 }
-fig, axes = plt.subplots(len(rows), 10, figsize=(8, 6.2))
+fig, axes = plt.subplots(len(rows), 10, figsize=(9, 9.0))
 for r, (name, fn) in enumerate(rows.items()):
     variants = fn(originals, show_rng)
     for col in range(10):
         axes[r, col].imshow(variants[col, 0], cmap="gray_r", vmin=0, vmax=1)
         axes[r, col].set_xticks([])
         axes[r, col].set_yticks([])
-    axes[r, 0].set_ylabel(name, fontsize=8)
+    axes[r, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
 plt.show()
 
 # %% [markdown]
@@ -1360,14 +1600,14 @@ plt.show()
 # train with uses gentle versions: rotations up to 15°, ±10 % scale, shifts up to half a pixel,
 # a $2 \times 2$ cutout and a little noise.
 
-# %% [markdown] nbgrader="answer" grade_id="written_augmentation" points=2
-# **Written answer (2 points).** `random_flip` is standard for photos of cats and cars, but we
-# do not use it for these digits. In two to four sentences: what property must an
+# %% [markdown]
+# **Written answer 1 (2 points).** `random_flip` is standard for photos of cats and cars, but
+# we do not use it for these digits. In two to four sentences: what property must an
 # augmentation have, why does a left–right flip violate it here (give an example), and name one
-# augmentation that would be wrong for digits even though it is label-preserving for photos?
-#
-# ---
-#
+# more augmentation that would be wrong for digits even though it is label-preserving for
+# photos. Write your answer in the next cell.
+
+# %% [markdown] nbgrader="answer" grade_id="written_augmentation" points=2
 # *Model answer.* An augmentation must keep the label: the transformed input must still be a
 # plausible example **of the same class** (from the same data distribution). A cat mirrored is
 # still a cat, but a mirrored "2", "3", "4", "5", "7" or "9" is no longer that digit (a flipped
@@ -1376,7 +1616,131 @@ plt.show()
 # 180° turns a "6" into a "9" (and vertical flips do the same).
 
 # %% [markdown]
-# ## 7. The cure
+# ## 7. Label smoothing
+#
+# With one-hot targets the cross-entropy of an example, $-\log p_y$, keeps falling as long as
+# the score of the labelled class keeps growing relative to the others: it has no minimum at
+# finite scores. A network that can fit its training set is therefore pushed towards ever
+# larger scores and ever more confident predictions — for the 25 wrong labels too.
+# **Label smoothing** trains towards a softer target instead: a mixture of the one-hot label
+# and the uniform distribution over the $K$ classes,
+#
+# $$t_{k} = (1 - \varepsilon)\,[k = y] + \frac{\varepsilon}{K}, \qquad
+#   L = -\frac1N \sum_{i=1}^N \sum_{k=1}^K t_{ik} \log p_{ik}, \qquad
+#   \mathbf p_i = \operatorname{softmax}(\mathbf s_i).$$
+#
+# The labelled class gets $1 - \varepsilon + \varepsilon/K$, every other class $\varepsilon/K$.
+# The loss is smallest when $\mathbf p_i = \mathbf t_i$, which needs only a finite score gap
+# (for $K = 10$ and $\varepsilon = 0.1$: $\log(0.91 / 0.01) \approx 4.5$). Its gradient has the
+# familiar form
+#
+# $$\frac{\partial L}{\partial s_{ik}} = \frac{p_{ik} - t_{ik}}{N} .$$
+#
+# This is `torch.nn.functional.cross_entropy(scores, y, label_smoothing=eps)` (the labelled
+# class keeps its share $\varepsilon/K$ too; some papers spread $\varepsilon$ over the $K - 1$
+# other classes instead). Compute $\log p$ stably, as in chapter 03:
+# $\log p_{ik} = s_{ik} - \max_j s_{ij} - \log \sum_j e^{s_{ij} - \max_j s_{ij}}$.
+
+# %% nbgrader="solution" grade_id="label_smoothing" export=true
+def label_smoothing_cross_entropy(scores, y, eps):
+    """Mean cross-entropy between softmax(scores) and the smoothed targets, and its gradient.
+
+    Targets: t[i, k] = (1 - eps) * (k == y[i]) + eps / K.
+
+    Args:
+        scores: float64 array (N, K), any real values (large ones included); not modified.
+        y: int array (N,) with values in 0 .. K - 1.
+        eps: float in [0, 1]; eps = 0 is the ordinary softmax cross-entropy.
+
+    Returns:
+        (loss, dscores): loss a Python float, the mean over the N examples;
+        dscores float64 array (N, K), (softmax(scores) - t) / N.
+    """
+    ### BEGIN SOLUTION
+    N, K = scores.shape
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    targets = np.full((N, K), eps / K)
+    targets[np.arange(N), y] += 1.0 - eps
+    loss = -np.sum(targets * log_probs) / N
+    dscores = (np.exp(log_probs) - targets) / N
+    return float(loss), dscores
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_label_smoothing" points=3
+def _smoothed_ce(scores, y, eps):
+    """Straightforward reference: (loss, dscores), for moderate scores."""
+    p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    t = (1 - eps) * np.eye(scores.shape[1])[y] + eps / scores.shape[1]
+    return -np.sum(t * np.log(p)) / len(y), (p - t) / len(y)
+
+
+_scores = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5], [-1.0, 3.0, 0.0], [0.0, 1.0, 2.0]])
+_y = np.array([0, 2, 1, 0])
+for _eps in (0.0, 0.3):
+    _loss, _dscores = _smoothed_ce(_scores, _y, _eps)  # expected values first
+    _out = call(label_smoothing_cross_entropy, _scores, _y, _eps)
+    assert_that(isinstance(_out, tuple) and len(_out) == 2, "label_smoothing_cross_entropy must return (loss, dscores)")
+    assert_scalar(_out[0], _loss, rtol=1e-6, name=f"loss of label_smoothing_cross_entropy(scores (4, 3), y, eps={_eps})")
+    assert_close(_out[1], _dscores, name=f"dscores of label_smoothing_cross_entropy(scores (4, 3), y, eps={_eps})")
+# eps = 0 is chapter 03's softmax cross-entropy.
+_loss, _dscores = softmax_cross_entropy_loss(_scores, _y)
+_out = call(label_smoothing_cross_entropy, _scores, _y, 0.0)
+assert_scalar(_out[0], _loss, name="label_smoothing_cross_entropy(scores, y, eps=0) vs softmax_cross_entropy_loss")
+### BEGIN HIDDEN TESTS
+import torch as _torch
+import torch.nn.functional as _F
+
+_rng = np.random.default_rng(410)
+# torch in float64: the value (loosely, then exactly) before the gradient.
+for _N, _K, _eps, _scale in [(1, 2, 0.1, 1.0), (8, 10, 0.1, 3.0), (5, 7, 0.3, 1.0), (16, 3, 1.0, 2.0),
+                             (3, 5, 0.0, 1.0), (6, 4, 0.05, 1e3), (2, 6, 0.2, 1e4), (40, 10, 0.15, 0.01)]:
+    _s = _scale * _rng.normal(size=(_N, _K))
+    _yy = _rng.integers(0, _K, _N)
+    _st = _torch.tensor(_s, requires_grad=True)
+    _ref = _F.cross_entropy(_st, _torch.tensor(_yy), label_smoothing=_eps)
+    _ref.backward()
+    _label = f"label_smoothing_cross_entropy(scores (N={_N}, K={_K}) of scale {_scale:g}, y, eps={_eps})"
+    _out = call(label_smoothing_cross_entropy, _s, _yy, _eps)
+    assert_that(isinstance(_out, tuple) and len(_out) == 2, f"{_label} must return (loss, dscores)")
+    _loss, _dscores = _out
+    assert_scalar(_loss, float(_ref.detach()), rtol=1e-5, name=f"loss of {_label} (torch agrees)")
+    assert_close(_dscores, _st.grad.numpy(), rtol=1e-9, atol=1e-15, name=f"dscores of {_label} (torch autograd agrees)")
+    assert_scalar(_loss, float(_ref.detach()), rtol=1e-10, name=f"loss of {_label} (torch agrees, float64 precision)")
+    assert_that(isinstance(_loss, float), f"{_label}: the loss must be a Python float, got {type(_loss).__name__}")
+# Ties: equal scores give p = 1/K everywhere.
+_out = call(label_smoothing_cross_entropy, np.zeros((3, 4)), np.array([0, 1, 3]), 0.4)
+assert_scalar(_out[0], np.log(4.0), name="loss of label_smoothing_cross_entropy(zeros (3, 4), y, eps=0.4) (= log K)")
+assert_close(_out[1], (0.25 - ((1 - 0.4) * np.eye(4)[[0, 1, 3]] + 0.1)) / 3, name="dscores for equal scores")
+# Numerical gradient check.
+_s = _rng.normal(size=(5, 6))
+_yy = _rng.integers(0, 6, 5)
+_analytic = np.asarray(call(label_smoothing_cross_entropy, _s, _yy, 0.25)[1], dtype=float)
+assert_gradient_close(lambda s: label_smoothing_cross_entropy(s, _yy, 0.25)[0], _s.copy(), _analytic, name="scores")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Concept check 7.** With label smoothing, the loss of an example cannot reach 0 any more.
+# For $K = 4$ classes and $\varepsilon = 0.2$, what is the smallest value the smoothed
+# cross-entropy of one example can take (natural logarithm)? Set `q7_answer` to that number
+# (three significant digits are enough).
+
+# %% nbgrader="solution" grade_id="q7_smoothing_minimum"
+# q7_answer = ...
+### BEGIN SOLUTION
+q7_answer = -(0.85 * np.log(0.85) + 3 * 0.05 * np.log(0.05))
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q7_smoothing_minimum" points=1
+assert_that("q7_answer" in globals(), "q7_answer is not set yet: run its cell after answering")
+assert_scalar(q7_answer, name="q7_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q7_answer, 0.5875009311062074, name="q7_answer", rtol=2e-3)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 8. The cure
 #
 # Now train the same overfitting network with each regularizer, and with a combination. Every
 # run starts from the same weights; the plots show the losses per epoch, the table the
@@ -1388,6 +1752,7 @@ runs = {
     "L2 penalty λ=0.01": dict(l2=1e-2),
     "weight decay λ=0.01": dict(weight_decay=1e-2),
     "dropout p=0.5": dict(dropout=0.5),
+    "label smoothing ε=0.1": dict(smoothing=0.1),
     "augmentation": dict(augment=augment),
     "augmentation + dropout": dict(augment=augment, dropout=0.5),
 }
@@ -1412,16 +1777,21 @@ for name, (params, _) in cure.items():
 # minimum while the network memorises the wrong labels (training accuracy 1.0 on labels of
 # which a quarter are wrong!). Early stopping does not change the training at all; it keeps the
 # weights of the best epoch, before the memorising — cheap and effective, but the network
-# learnt only for a few epochs. The L2 penalty and weight decay give the same curve — they are
-# the same update — and slow the growth of the weights, so memorising takes longer. Dropout
-# makes memorising much harder (a thinned network at every step cannot rely on particular
-# units). Augmentation shows every image in a new variant in each epoch, so there is no fixed
-# set of pixels to memorise, and it teaches the network the small rotations and shifts real
-# digits show; combined with dropout it gives the best validation and test accuracy here —
-# while its training accuracy stays well below 1: it does *not* fit the wrong labels.
+# learnt only for the few dozen epochs printed in section 3. The L2 penalty and weight decay
+# give the same curve — they are the same update — and slow the growth of the weights, so
+# memorising takes longer. Dropout slows memorising down more (its training loss stays several
+# times higher than without: a thinned network at every step cannot rely on particular units).
+# Label smoothing lowers the validation *loss* (its predictions are less over-confident), but
+# it does not stop the memorising: the training accuracy is still 1.0 and the validation
+# accuracy is no better. It changes how sure the network is, not what it learns — on its own,
+# no cure for wrong labels. Augmentation shows every image in a new variant in each epoch, so
+# there is no fixed set of pixels to memorise, and it teaches the network the small rotations
+# and shifts real digits show; combined with dropout it gives the best validation and test
+# accuracy here — while its training accuracy stays well below 1: it does *not* fit the wrong
+# labels.
 
 # %% [markdown]
-# ## 8. Explore: regularization strength
+# ## 9. Explore: regularization strength
 #
 # The explorer trains a small MLP on a noisy two-moons problem, with **your** `l2_penalty`,
 # `l1_penalty`, `dropout_forward` and `dropout_backward`. Each setting takes a moment to train
@@ -1442,16 +1812,16 @@ reg_explorer = regularization_explorer(ch03, l2_penalty=l2_penalty, l1_penalty=l
                                        penalty="L2", lam=0.0, n_train=30)
 display(reg_explorer)
 
-# %% [markdown] nbgrader="answer" grade_id="written_cure" points=3
-# **Written answer (3 points).** Using the results of section 7 and the explorer, answer in
+# %% [markdown]
+# **Written answer 2 (3 points).** Using the results of section 8 and the explorer, answer in
 # four to six sentences: (a) Why does L2 regularization of the weights smooth the decision
 # boundary, and what happens when λ is too large? (b) Why does early stopping need a
 # *validation* set, and what would go wrong if you used the test set for it? (c) Dropout and
 # bagging are both described as ensembles. What is averaged in each, and how does inverted
-# dropout get the ensemble's prediction at test time without running many networks?
-#
-# ---
-#
+# dropout get the ensemble's prediction at test time without running many networks? Write
+# your answer in the next cell.
+
+# %% [markdown] nbgrader="answer" grade_id="written_cure" points=3
 # *Model answer.* (a) A sharp, wiggly boundary needs large weights (steep changes of the
 # scores for small changes of the input); the penalty makes large weights expensive, so the
 # network settles for a smoother function that fits the bulk of the data rather than every
@@ -1467,6 +1837,120 @@ display(reg_explorer)
 # network (no dropout) approximates the average of the ensemble in one pass.
 
 # %% [markdown]
+# ## 10. Beyond the U-curve: double descent
+#
+# Chapter 01's capacity curve and this chapter's baseline tell the classical story: more
+# capacity means less training error and, past some point, more test error. Yet modern networks
+# have far more parameters than training examples and generalise well. A small experiment
+# shows both regimes in one curve.
+#
+# **Random features.** Each image $\mathbf x$ (centred and scaled to length 1) is mapped to $p$
+# features $\boldsymbol\phi(\mathbf x) = \operatorname{ReLU}(V^\top \mathbf x + \mathbf c)$ by a
+# *random, fixed* first layer ($V$ of shape $64 \times p$ and $\mathbf c$ drawn once, never
+# trained). Only the output weights $W$ ($p \times 10$) are learned, by least squares on the
+# one-hot labels of the $n = 100$ training images (their correct labels, this time): a network
+# with one hidden layer of width $p$ whose last layer we can fit exactly. For $p < n$ the
+# least-squares solution is unique and usually cannot fit all 100 points. For $p \ge n$
+# infinitely many $W$ fit them exactly (they *interpolate*), and `np.linalg.lstsq` returns the
+# one with the **smallest norm** $\lVert W \rVert$. We sweep $p$ from 10 to 3000 (three draws of
+# the random layer, averaged), and compare with ridge regression (λ = 0.1), the L2 penalty of
+# section 1 on $W$.
+
+# %%
+def random_relu_features(x, V, c):
+    """ReLU(x V + c) for images x (N, 1, 8, 8), each image first centred and scaled to length 1."""
+    x = x.reshape(len(x), -1)
+    x = x - x.mean(axis=1, keepdims=True)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return np.maximum(x @ V + c, 0.0)
+
+
+n_train = len(X_train)
+Y_clean, Y_test = np.eye(10)[labels[train_idx]], np.eye(10)[y_test]  # correct one-hot labels
+widths = np.unique(np.concatenate([np.round(np.geomspace(10, 3000, 31)).astype(int), [n_train]]))
+fits = {"min-norm least squares": 0.0, "ridge λ = 0.1": 0.1}
+dd = {name: {"train": np.zeros((3, len(widths))), "test": np.zeros((3, len(widths))),
+             "error": np.zeros((3, len(widths))), "norm": np.zeros((3, len(widths)))} for name in fits}
+for seed in range(3):
+    feature_rng = np.random.default_rng(100 + seed)
+    V, c = feature_rng.normal(size=(64, widths.max())), feature_rng.normal(0.0, 0.3, widths.max())
+    F_train, F_test = random_relu_features(X_train, V, c), random_relu_features(X_test, V, c)
+    for j, p in enumerate(widths):
+        F = F_train[:, :p]
+        for name, lam in fits.items():
+            if lam == 0:
+                W = np.linalg.lstsq(F, Y_clean, rcond=None)[0]  # the minimum-norm solution when p > n
+            else:
+                W = F.T @ np.linalg.solve(F @ F.T + lam * np.eye(n_train), Y_clean)  # ridge, any p
+            scores = F_test[:, :p] @ W
+            dd[name]["train"][seed, j] = np.mean(np.sum((F @ W - Y_clean) ** 2, axis=1))
+            dd[name]["test"][seed, j] = np.mean(np.sum((scores - Y_test) ** 2, axis=1))
+            dd[name]["error"][seed, j] = np.mean(scores.argmax(axis=1) != y_test)
+            dd[name]["norm"][seed, j] = np.linalg.norm(W)
+dd = {name: {k: v.mean(axis=0) for k, v in curves.items()} for name, curves in dd.items()}
+
+fig, (ax_err, ax_norm) = plt.subplots(1, 2, figsize=(12, 4))
+for (name, curves), color in zip(dd.items(), ["C0", "C2"], strict=True):
+    ax_err.loglog(widths, curves["test"], "o-", ms=3, color=color, label=f"test, {name}")
+    ax_err.loglog(widths, np.maximum(curves["train"], 1e-6), "--", color=color, label=f"training, {name}")
+    ax_norm.loglog(widths, curves["norm"], "o-", ms=3, color=color, label=name)
+for ax in (ax_err, ax_norm):
+    ax.axvline(n_train, color="0.5", ls=":")
+    ax.set_xlabel("number of random features p")
+ax_err.set(ylabel="mean squared error (one-hot targets)", title="Error (p = n = 100 dotted)", ylim=(1e-3, 300))
+ax_norm.set(ylabel="‖W‖", title="Norm of the fitted output weights")
+ax_err.legend(fontsize=8)
+ax_norm.legend(fontsize=8)
+plt.show()
+
+curve = dd["min-norm least squares"]
+peak, classical = int(np.argmax(curve["test"])), int(np.argmin(np.where(widths < n_train, curve["test"], np.inf)))
+print(f"min-norm least squares: best p < n is p = {widths[classical]} (test MSE {curve['test'][classical]:.3f}, "
+      f"error rate {curve['error'][classical]:.3f}); peak at p = {widths[peak]} (test MSE {curve['test'][peak]:.1f}, "
+      f"error rate {curve['error'][peak]:.3f}); p = {widths[-1]}: test MSE {curve['test'][-1]:.3f}, "
+      f"error rate {curve['error'][-1]:.3f}")
+print(f"ridge λ = 0.1 at p = {widths[peak]}: test MSE {dd['ridge λ = 0.1']['test'][peak]:.3f}")
+
+# %% [markdown]
+# **Reading the curve.** For a few dozen features the test error behaves classically: it first
+# falls, then rises as the fit starts to follow the peculiarities of the 100 training images.
+# Near $p = n$ it explodes: there the least-squares fit can just barely pass through every
+# training point, and the only way to do that is with enormous weights (right panel) that make
+# the function swing wildly between the training points. Past the threshold the test error
+# falls **again** — the second descent — and with thousands of features it ends far below the
+# best small model. Among the many interpolating solutions, the minimum-norm one gets smoother
+# as $p$ grows: choosing the smallest $\lVert W\rVert$ is an *implicit* L2 regularization (it
+# is the limit of ridge regression as λ → 0). A little *explicit* L2 (ridge, green) removes
+# the peak altogether. Large networks trained by gradient descent show the same effect, in the
+# width and also in the number of training epochs: "more parameters" does not simply mean
+# "more overfitting".
+
+# %% [markdown]
+# **Concept check 8.** Why is the test error of the minimum-norm least-squares fit largest
+# near $p = n = 100$ random features?
+#
+# - (a) with fewer features than training points, the model cannot fit the training set
+# - (b) at $p \approx n$ the fit can only just interpolate the training set, and doing so needs
+#   huge weights that make the function swing wildly between the training points
+# - (c) `np.linalg.lstsq` does not converge when the matrix is square
+# - (d) the random features are more strongly correlated when $p = n$
+#
+# Which explanation is right? Set `q8_answer` to `"a"`, `"b"`, `"c"` or `"d"`.
+
+# %% nbgrader="solution" grade_id="q8_double_descent"
+# q8_answer = "..."
+### BEGIN SOLUTION
+q8_answer = "b"
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q8_double_descent" points=1
+assert_that("q8_answer" in globals(), "q8_answer is not set yet: run its cell after answering")
+assert_choice(q8_answer, ["a", "b", "c", "d"], name="q8_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q8_answer, "b", name="q8_answer")
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## Summary
 #
 # - Penalties: L2 ($\tfrac\lambda2\lVert w\rVert^2$, gradient $\lambda w$) shrinks all weights;
@@ -1477,9 +1961,14 @@ display(reg_explorer)
 # - Inverted dropout: drop with probability $p$, scale the survivors by $1/(1-p)$ in training,
 #   do nothing at test time.
 # - Bagging: models on bootstrap samples, predictions averaged; it helps high-variance models.
-# - Augmentation: label-preserving transformations of the inputs, fresh in every epoch, each
-#   image independently — the most effective cure when the transformations match what real
-#   data varies in.
+# - Augmentation: label-preserving transformations of the inputs (geometry, noise, cutout, local
+#   filters, brightness and contrast), fresh in every epoch, each image independently — the
+#   most effective cure when the transformations match what real data varies in.
+# - Label smoothing: train towards $(1-\varepsilon)\,\text{one-hot} + \varepsilon/K$; the
+#   gradient is $(p - t)/N$; it curbs over-confidence, not memorisation.
+# - Double descent: past the interpolation threshold (as many parameters as training points)
+#   the test error can fall again; the minimum-norm solution is an implicit L2 regularizer,
+#   and explicit L2 removes the peak.
 #
 # **Next chapter:** optimization — better update rules than plain gradient descent, learning
 # rate schedules, initialization and batch normalization.
