@@ -10,6 +10,7 @@ distributed engine's included.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import hashlib
 import json
@@ -28,7 +29,7 @@ from tqdm.auto import tqdm
 
 from autograder.authoring import read_source, role
 from autograder.course import Course
-from autograder.execute import is_harmless_stderr
+from autograder.execute import death_reason, is_harmless_stderr, kernel_returncode
 from autograder.grading import Submission
 from autograder.integrity import PROBE, differences, read_probe
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
@@ -39,12 +40,21 @@ from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
 MAX_SUBMISSION_BYTES = 64 * 2**20
 MAX_OUTPUT_CHARS = 20_000
 STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
-# Run first in every grading kernel: figures are still built, but never rasterised for display
-# (nobody looks at them, and rendering is most of a plotting cell's time).
-NO_IMAGES = """
-for _mime in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf"):
-    get_ipython().display_formatter.formatters[_mime].enabled = False
-del _mime
+# Run first in every grading kernel: figures reach the feedback as small PNGs, and no other
+# image format is made. Drawing a figure is most of a plotting cell's time; what it costs is
+# laying out text and ticks more than pixels, so one draw per figure (no "tight" bounding box,
+# which draws twice) matters more than the resolution. Set before pyplot is imported, so the
+# inline backend's own set-up uses it.
+FIGURE_DPI = 72
+FIGURES = f"""
+def _figures():
+    shell = get_ipython()
+    for mime in ("image/jpeg", "image/svg+xml", "application/pdf"):
+        shell.display_formatter.formatters[mime].enabled = False
+    shell.config.InlineBackend.figure_formats = {{"png"}}
+    shell.config.InlineBackend.print_figure_kwargs = {{"dpi": {FIGURE_DPI}, "bbox_inches": None}}
+_figures()
+del _figures
 """
 
 
@@ -90,6 +100,11 @@ class JobResult:
     def max_score(self) -> float:
         return sum(c.max_score for c in self.cells.values())
 
+    @property
+    def pending(self) -> int:
+        """Answers awaiting hand-grading (they count for nothing until graded)."""
+        return sum(c.needs_manual for c in self.cells.values())
+
 
 # ----------------------------------------------------------------------------- worker side
 
@@ -110,6 +125,15 @@ def _shorten(cell) -> None:
             output["text"] = output["text"][:MAX_OUTPUT_CHARS] + "\n... (output truncated)\n"
         if output.get("output_type") == "error":
             output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"[:MAX_OUTPUT_CHARS]]
+
+
+def _explain(cell, title: str, why: str) -> None:
+    """Say in a cell's outputs why it stopped (the feedback shows it where an empty cell stood);
+    the KeyboardInterrupt of an interrupted cell is replaced."""
+    cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("ename") != "KeyboardInterrupt"]
+    if not any(o.get("ename") == title for o in cell["outputs"]):
+        cell["outputs"].append(nbformat.v4.new_output("error", ename=title, evalue=why,
+                                                      traceback=[f"{title}: {why}"]))
 
 
 def _kill(km) -> None:
@@ -168,6 +192,7 @@ def grade_job(job: Job) -> JobResult:
     )
     tampered: list[str] = []
     ran: set[str] = set()
+    current: int | None = None  # the cell running now
 
     def run_own(source: str) -> list[dict]:
         cell = nbformat.v4.new_code_cell(source)
@@ -186,7 +211,7 @@ def grade_job(job: Job) -> JobResult:
     try:
         with client.setup_kernel():
             deadline.start()
-            run_own(NO_IMAGES)
+            run_own(FIGURES)
             baseline = probe()
             if baseline is None:
                 raise DeadKernelError("the grading kernel did not start properly")
@@ -196,8 +221,10 @@ def grade_job(job: Job) -> JobResult:
                 if time.monotonic() - start > job.limits.wall_time:
                     result.status = "timed out"
                     result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")
+                    _explain(cell, "Not run", f"the notebook had used its {job.limits.wall_time} s (the time limit "
+                             "per notebook) before this cell; it and the cells after it did not run")
                     break
-                began = time.monotonic()
+                current, began = index, time.monotonic()
                 try:
                     client.execute_cell(cell, index)
                 except CellTimeoutError:
@@ -207,6 +234,8 @@ def grade_job(job: Job) -> JobResult:
                 if time.monotonic() - began >= job.limits.cell_timeout:
                     result.status = "timed out"
                     result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")
+                    _explain(cell, "Time limit", f"this cell ran longer than {job.limits.cell_timeout} s "
+                             "(the time limit per cell) and was stopped")
                 if role(cell) == "tests":
                     changes = differences(baseline, probe())
                     if changes and not tampered:
@@ -218,9 +247,18 @@ def grade_job(job: Job) -> JobResult:
         if time.monotonic() - start >= job.limits.wall_time:
             result.status = "timed out"
             result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")
+            if current is not None:
+                _explain(nb.cells[current], "Time limit", f"the notebook ran longer than {job.limits.wall_time} s "
+                         "(the time limit per notebook) during this cell; the cells after it did not run")
         else:
             result.status = "crashed"
-            result.notes.append(f"the kernel died ({str(err)[:120] or 'killed'}); later cells did not run")
+            reason = death_reason(kernel_returncode(client.km), sandboxed=job.sandbox) \
+                if current is not None else f"did not start properly ({str(err)[:120]})"
+            where = f" in cell {current + 1}" if current is not None else ""
+            result.notes.append(f"the kernel {reason}{where}; later cells did not run")
+            if current is not None:
+                _explain(nb.cells[current], "Kernel died",
+                         f"while this cell ran, the kernel {reason}; the cells after it did not run")
     except Exception as err:  # a kernel that cannot even start must not stop the batch
         result.status = "crashed"
         result.notes.append(f"grading stopped: {type(err).__name__}: {str(err)[:200]}")
@@ -239,6 +277,8 @@ def grade_job(job: Job) -> JobResult:
             failure = _failure(cell.get("outputs", []), replies.get(index, False))
             if index not in replies:
                 failure = "did not run: the kernel had died or time ran out"
+                if index != current:
+                    _explain(cell, "Not run", "the kernel had died or time had run out before this test cell")
             elif cell.id not in ran:
                 failure = "not graded: tampering detected" if tampered else failure
             result.cells[cell.id] = CellGrade(0.0 if failure else points, points, message=failure or "")
@@ -274,8 +314,29 @@ def _marker(course_dir: Path, student: str, chapter: str) -> Path:
     return course_dir / "autograded" / student / chapter / ".graded-sha256"
 
 
-def store(gb, course_dir: Path, result: JobResult, sha: str) -> None:
-    """Replace this student's grades for this chapter with the result (one student at a time)."""
+def _submitted(course_dir: Path, student: str, chapter: str) -> Path:
+    """Where nbgrader (and so formgrader) expects the file as the student handed it in."""
+    return course_dir / "submitted" / student / chapter / f"{chapter}.ipynb"
+
+
+def keep_submitted(course_dir: Path, student: str, chapter: str, path: Path,
+                   received: datetime.datetime | None = None) -> None:
+    """Copy the submission into submitted/ with nbgrader's timestamp.txt (formgrader lists these)."""
+    target = _submitted(course_dir, student, chapter)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    stamp = target.with_name("timestamp.txt")
+    if received is None:
+        stamp.unlink(missing_ok=True)
+    else:
+        stamp.write_text(received.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+
+
+def store(gb, course_dir: Path, result: JobResult, sha: str, submitted: Path | None = None) -> None:
+    """Replace this student's grades for this chapter with the result (one student at a time).
+
+    ``submitted``: the student's file, kept in COURSE_DIR/submitted/ for nbgrader's formgrader.
+    """
     from nbgrader.api import MissingEntry
 
     marker = _marker(course_dir, result.student, result.chapter)
@@ -283,7 +344,10 @@ def store(gb, course_dir: Path, result: JobResult, sha: str) -> None:
     gb.update_or_create_student(result.student)
     with contextlib.suppress(MissingEntry):
         gb.remove_submission(result.chapter, result.student)
-    gb.add_submission(result.chapter, result.student)
+    received = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)  # nbgrader keeps naive UTC
+    gb.add_submission(result.chapter, result.student, timestamp=received)
+    if submitted is not None:
+        keep_submitted(course_dir, result.student, result.chapter, submitted, received)
     graded = gb.find_submission_notebook(result.chapter, result.chapter, result.student)
     for grade in graded.grades:
         cell = result.cells.get(grade.name)
@@ -332,28 +396,30 @@ def grade_batch(
             sha = digest(sub.path)
             marker = _marker(course_dir, sub.student, sub.chapter.id)
             if not force and marker.exists() and marker.read_text() == sha:
+                if not _submitted(course_dir, sub.student, sub.chapter.id).exists():  # graded before submitted/ was kept
+                    keep_submitted(course_dir, sub.student, sub.chapter.id, sub.path)
                 report = json.loads((marker.parent / "report.json").read_text())
                 report["cells"] = {k: CellGrade(**v) for k, v in report["cells"].items()}
                 done.append(JobResult(**report))
                 continue
             text = sub.path.read_text(errors="replace") if sub.path.stat().st_size <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
             todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
-                             limits or Limits(), sandbox, visible_modules(course, sub.chapter)), sha))
+                             limits or Limits(), sandbox, visible_modules(course, sub.chapter)), sha, sub.path))
         own = executor is None
         executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
         results = list(done)
         try:
             with Gradebook(api.coursedir.db_url) as gb:
-                futures = {executor.submit(grade_job, job): (job, sha) for job, sha in todo}
+                futures = {executor.submit(grade_job, job): (job, sha, path) for job, sha, path in todo}
                 bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
                 for future in as_completed(futures):
-                    job, sha = futures[future]
+                    job, sha, path = futures[future]
                     try:
                         result = future.result()
                     except Exception as err:  # a worker that died is one crashed submission
                         result = JobResult(job.student, job.chapter, "crashed",
                                            notes=[f"worker failed: {type(err).__name__}: {err}"])
-                    store(gb, course_dir, result, sha)
+                    store(gb, course_dir, result, sha, path)
                     results.append(result)
                     bar.update()
                 bar.close()
@@ -363,18 +429,27 @@ def grade_batch(
     return sorted(results, key=lambda r: (r.student, r.chapter))
 
 
-def class_statistics(results: list[JobResult]) -> dict[str, dict[str, float]]:
-    """Per exercise: mean score and the share of students who did not get full marks."""
+def class_statistics(results: list[JobResult], chapters: list[str] | tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
+    """Per exercise (``chapter:grade_id``): mean score and share of students short of full marks.
+
+    Over the submissions where the exercise has a score: answers awaiting hand-grading are
+    counted as ``pending`` instead. In the order of ``chapters`` (the course's), then of the
+    cells in the notebook.
+    """
+    rank = {chapter: i for i, chapter in enumerate(chapters)}
     stats: dict[str, dict[str, float]] = {}
-    for result in results:
+    for result in sorted(results, key=lambda r: (rank.get(r.chapter, len(rank)), r.chapter)):
         for grade_id, cell in result.cells.items():
-            if not cell.auto:
+            entry = stats.setdefault(f"{result.chapter}:{grade_id}",
+                                     {"n": 0, "sum": 0.0, "failed": 0, "max": cell.max_score, "pending": 0})
+            if cell.needs_manual or cell.score is None:
+                entry["pending"] += 1
                 continue
-            entry = stats.setdefault(f"{result.chapter}:{grade_id}", {"n": 0, "sum": 0.0, "failed": 0, "max": cell.max_score})
             entry["n"] += 1
-            entry["sum"] += cell.score or 0.0
-            entry["failed"] += (cell.score or 0.0) < cell.max_score
+            entry["sum"] += cell.score
+            entry["failed"] += cell.score < cell.max_score
     return {
-        key: {"mean": e["sum"] / e["n"], "max": e["max"], "failing": e["failed"] / e["n"], "students": e["n"]}
-        for key, e in sorted(stats.items())
+        key: {"mean": e["sum"] / e["n"] if e["n"] else 0.0, "max": e["max"],
+              "failing": e["failed"] / e["n"] if e["n"] else 0.0, "students": e["n"], "pending": e["pending"]}
+        for key, e in stats.items()
     }

@@ -11,8 +11,8 @@ import nbformat
 
 from autograder import grading, release
 from autograder.course import Course, CourseError
-from autograder.execute import cell_results, execute
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
+from autograder.selfcheck import report
 
 
 def _course() -> Course:
@@ -55,12 +55,15 @@ def build(chapters: tuple[str, ...], check: bool) -> None:
 @main.command()
 @click.argument("chapters", nargs=-1)
 @click.option("--no-mutants", is_flag=True, help="Skip the plausible-mistake (mutant) runs.")
-def validate(chapters: tuple[str, ...], no_mutants: bool) -> None:
-    """Check that every chapter is fair to grade: solution passes, blank scores 0, release in sync."""
+@click.option("--verbose", "-v", is_flag=True, help="Also list every mutant: how it was caught, whether feedback names it.")
+def validate(chapters: tuple[str, ...], no_mutants: bool, verbose: bool) -> None:
+    """Check that every chapter is fair to grade: release in sync and leak-free, questions visible,
+    solution passes, blank scores 0, every mutant caught (three per function by a check)."""
     from autograder.validate import validate as run_validation
 
     course = _course()
-    problems = run_validation(course, _chapters(course, chapters), with_mutants=not no_mutants, report=click.echo)
+    problems = run_validation(course, _chapters(course, chapters), with_mutants=not no_mutants,
+                              report=click.echo, verbose=verbose)
     for chapter_id, found in problems.items():
         mark = click.style("ok", fg="green") if not found else click.style(f"{len(found)} problem(s)", fg="red")
         click.echo(f"{chapter_id}: {mark}")
@@ -70,9 +73,21 @@ def validate(chapters: tuple[str, ...], no_mutants: bool) -> None:
         sys.exit(1)
 
 
+COURSE_DIR = "grading"  # the nbgrader course directory's default name, inside the course folder
+
+
+def _course_dir_option(func):
+    """--course-dir: relative to the caller's folder; by default grading/ in the course folder."""
+    def default(ctx, param, value: Path | None) -> Path:
+        return (value or _course().root / COURSE_DIR).resolve()
+
+    return click.option("--course-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        callback=default, help=f"nbgrader course directory, created if missing "
+                        f"[default: {COURSE_DIR}/ in the course folder].")(func)
+
+
 def _options(func):
-    func = click.option("--course-dir", type=click.Path(path_type=Path), default=Path("course"),
-                        show_default=True, help="nbgrader course directory (created if missing).")(func)
+    func = _course_dir_option(func)
     return click.option("--db", "db_url", default=None,
                         help="Gradebook SQLAlchemy URL [default: SQLite gradebook.db in the course dir].")(func)
 
@@ -105,8 +120,9 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
     if not found:
         raise click.ClickException(f"no chapter notebooks found under {submissions}")
     if plain:
-        outcomes = grading.autograde(course, found, course_dir.resolve(), db_url=db_url)
-        rows = [(o.student, o.chapter, o.status, o.score, o.max_score, o.message) for o in outcomes]
+        outcomes = grading.autograde(course, found, course_dir, db_url=db_url)
+        rows = [(o.student, o.chapter, o.status, o.score, o.max_score, o.manual_pending, o.message)
+                for o in outcomes]
         clean = all(o.status == "graded" for o in outcomes)
     else:
         from autograder.sandbox import sandbox_available
@@ -122,16 +138,32 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
                                   sandbox=False if no_sandbox else None, force=force)
         except RuntimeError as err:
             raise click.ClickException(str(err)) from err
-        rows = [(r.student, r.chapter, r.status, r.score, r.max_score, "; ".join(r.flags + r.notes)) for r in results]
+        rows = [(r.student, r.chapter, r.status, r.score, r.max_score, r.pending, "; ".join(r.flags + r.notes))
+                for r in results]
         clean = all(r.status == "graded" and not r.flags for r in results)
-        click.echo(f"\n{'exercise':<40} {'mean':>8} {'failing':>8}")
-        for key, stat in class_statistics(results).items():
-            click.echo(f"{key:<40} {stat['mean']:>5.2f}/{stat['max']:<3g}{stat['failing']:>7.0%}")
-    click.echo(f"\n{'student':<20} {'chapter':<20} {'status':<10} {'score':>10}  note")
-    for student, chapter, status, score, max_score, note in rows:
-        click.echo(f"{student:<20} {chapter:<20} {status:<10} {f'{score:g}/{max_score:g}':>10}  {note[:100]}")
+        stats = class_statistics(results, [c.id for c in course.chapters])
+        click.echo("\n" + _table(
+            ["exercise", "mean", "max", "failing", "graded", "pending"], "<>>>>>",
+            [(key, f"{st['mean']:.2f}" if st["students"] else "-", f"{st['max']:g}",
+              f"{st['failing']:.0%}" if st["students"] else "-", st["students"], st["pending"])
+             for key, st in stats.items()]))
+        click.echo("(mean and failing over the graded submissions; answers awaiting hand-grading are pending)")
+    order = {c.id: i for i, c in enumerate(course.chapters)}
+    rows.sort(key=lambda row: (row[0], order.get(row[1], len(order))))
+    click.echo("\n" + _table(
+        ["student", "chapter", "status", "score", "pending", "notes"], "<<<>><",
+        [(student, chapter, status, f"{score:g}/{max_score:g}", pending, note[:100])
+         for student, chapter, status, score, max_score, pending, note in rows]))
     if not clean:
         sys.exit(1)
+
+
+def _table(header: list[str], align: str, rows: list[tuple]) -> str:
+    """Rows as text columns, each as wide as its widest entry (``align``: one < or > per column)."""
+    cells = [header, *([str(value) for value in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join("  ".join(f"{value:{a}{w}}" for value, a, w in zip(row, align, widths, strict=True)).rstrip()
+                     for row in cells)
 
 
 @main.command()
@@ -151,6 +183,43 @@ def export(out: Path, course_dir: Path, db_url: str | None) -> None:
     click.echo(f"wrote {rows} student row(s) to {out} and class statistics to {grading.stats_path(out)}")
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@_course_dir_option
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+def formgrade(course_dir: Path, jupyter_args: tuple[str, ...]) -> None:
+    """Grade the written answers by hand: nbgrader's formgrader on the course directory.
+
+    Starts JupyterLab on COURSE_DIR at /formgrader (JUPYTER_ARGS go to JupyterLab, e.g. --no-browser).
+    """
+    import os
+
+    if not (course_dir / "nbgrader_config.py").is_file():
+        raise click.ClickException(f"nothing graded in {course_dir} yet: run `./course autograde SUBMISSIONS` first")
+    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={course_dir}",
+               "--LabApp.default_url=/formgrader", *(["--allow-root"] if os.geteuid() == 0 else []), *jupyter_args]
+    os.chdir(course_dir)  # formgrader reads nbgrader_config.py from the folder it starts in
+    os.execv(sys.executable, command)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--upto", "upto", required=True, help="The last chapter released to students (its id).")
+def bundle(out: Path, upto: str) -> None:
+    """Write what students receive for the chapters up to UPTO into the folder OUT.
+
+    Release notebooks, helpers, the course library of the chapters before UPTO, the pinned
+    requirements, a launcher (open, check) and a README; no solutions, hidden tests or mutants.
+    """
+    from autograder.bundle import BundleError, build_bundle
+
+    course = _course()
+    try:
+        files = build_bundle(course, course.chapter(upto), out)
+    except (BundleError, CourseError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"wrote {len(files)} files to {out}: give students this folder (`./course open` inside it)")
+
+
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--timeout", default=120, show_default=True, help="Seconds allowed per cell.")
@@ -167,19 +236,7 @@ def check(notebook: Path, timeout: int) -> None:
     chapter = next((c for c in course.chapters if c.id == notebook.stem), None) if course else None
     if course and chapter and (forbidden := forbidden_imports(nb, visible_modules(course, chapter))):
         click.echo(click.style("warning: ", fg="yellow") + forbidden_note(forbidden, chapter.id), err=True)
-    click.echo(f"running {notebook.name} in a fresh kernel ...")
-    results = cell_results(execute(nb, timeout=timeout, cwd=notebook.parent.resolve()))
-    if not results:
-        raise click.ClickException(f"{notebook} has no autograded test cells")
-    for r in results:
-        mark = click.style("PASS", fg="green") if r.passed else click.style("FAIL", fg="red")
-        click.echo(f"  {mark}  {r.grade_id:<32} {r.score:g}/{r.points:g}")
-        if not r.passed:
-            click.echo(f"        {r.message.splitlines()[0] if r.message else ''}")
-    passed = sum(r.passed for r in results)
-    earned, total = sum(r.score for r in results), sum(r.points for r in results)
-    click.echo(f"{passed}/{len(results)} visible test cells pass ({earned:g}/{total:g} points if the hidden tests agree)")
-    sys.exit(0 if passed == len(results) else 1)
+    sys.exit(0 if report(nb, notebook.name, timeout=timeout, cwd=notebook.parent.resolve()) else 1)
 
 
 if __name__ == "__main__":

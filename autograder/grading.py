@@ -10,6 +10,7 @@ release names, either flat or in a folder per chapter::
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from collections.abc import Iterable
@@ -143,36 +144,74 @@ def generate_feedback(course: Course, course_dir: Path, *, db_url: str | None = 
     return sorted((course_dir / "feedback").glob("*/*/*.html"))
 
 
+PENDING = "pending"  # a written answer not yet graded by hand, in the CSV
+
+
+def _grade_order(chapter: Chapter) -> dict[str, int]:
+    """Position of each graded cell (grade id) in the chapter's release notebook."""
+    try:
+        cells = nbformat.read(chapter.release, as_version=4).cells
+    except (OSError, ValueError):
+        return {}
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
+    return {grade_id: i for i, grade_id in enumerate(ids)}
+
+
+def grading_report(course_dir: Path, student: str, chapter_id: str) -> dict:
+    """The batch grader's report.json for one submission ({} when graded otherwise)."""
+    try:
+        return json.loads((course_dir / "autograded" / student / chapter_id / "report.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | None = None) -> int:
-    """Write one row per student, one column per graded cell of every chapter; returns the row count."""
+    """Write one row per student and the class statistics; returns the number of rows.
+
+    Per chapter, in course order: one column per graded cell (in notebook order; ``pending``
+    for a written answer not yet graded by hand), the chapter's total, its status (graded,
+    partial, timed out, crashed, malformed; empty when not submitted) and flags; then the
+    overall total, maximum and number of pending answers. Totals count graded cells only.
+    The statistics, per graded cell in the same order, leave out pending answers and malformed
+    submissions.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(nbgrader_config(course_dir, db_url).CourseDirectory.db_url) as gb:
         assignments = {a.name for a in gb.assignments}
         chapters = [c for c in course.chapters if c.id in assignments]
-        columns: list[tuple[str, str]] = []
+        cells: dict[str, list[str]] = {}
         max_points: dict[tuple[str, str], float] = {}
         for chapter in chapters:
-            cells = gb.find_notebook(chapter.id, chapter.id).grade_cells
-            columns += [(chapter.id, cell.name) for cell in cells]
-            max_points.update({(chapter.id, cell.name): float(cell.max_score) for cell in cells})
-        header = ["student", *(f"{c}:{g}" for c, g in columns)]
-        header += [f"{c.id}:total" for c in chapters] + ["total", "max_total"]
-        rows = []
+            order = _grade_order(chapter)
+            found = gb.find_notebook(chapter.id, chapter.id).grade_cells
+            cells[chapter.id] = sorted((c.name for c in found), key=lambda name: order.get(name, len(order)))
+            max_points.update({(chapter.id, c.name): float(c.max_score) for c in found})
+        max_total = sum(max_points.values())
+        header = ["student"]
+        for chapter in chapters:
+            header += [f"{chapter.id}:{name}" for name in cells[chapter.id]]
+            header += [f"{chapter.id}:{what}" for what in ("total", "status", "flags")]
+        header += ["total", "max_total", "pending"]
+        rows: list[list[float | str]] = []
         for student in sorted(s.id for s in gb.students):
-            scores: dict[tuple[str, str], float | str] = {}
-            totals: list[float | str] = []
+            row: list[float | str] = [student]
+            total, pending = 0.0, 0
             for chapter in chapters:
                 try:
                     graded = gb.find_submission_notebook(chapter.id, chapter.id, student)
                 except MissingEntry:
-                    totals.append("")
+                    row += [""] * (len(cells[chapter.id]) + 3)
                     continue
-                scores.update({(chapter.id, g.name): float(g.score) for g in graded.grades})
-                totals.append(float(graded.score))
-            max_total = sum(float(gb.find_notebook(c.id, c.id).max_score) for c in chapters)
-            total = sum(t for t in totals if t != "")
-            rows.append([student, *(scores.get(col, "") for col in columns), *totals, total, max_total])
+                scores = {g.name: PENDING if g.needs_manual_grade else float(g.score) for g in graded.grades}
+                chapter_total = sum(v for v in scores.values() if v != PENDING)
+                pending += sum(v == PENDING for v in scores.values())
+                total += chapter_total
+                report = grading_report(course_dir, student, chapter.id)
+                flags = "; ".join(report.get("flags", [])) or ("flagged" if graded.flagged else "")
+                row += [scores.get(name, "") for name in cells[chapter.id]]
+                row += [chapter_total, report.get("status", "graded"), flags]
+            rows.append([*row, total, max_total, pending])
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -180,13 +219,18 @@ def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | 
         writer.writerows(rows)
     with stats_path(out).open("w", newline="") as handle:  # which exercises the class finds hard
         writer = csv.writer(handle)
-        writer.writerow(["exercise", "max_points", "mean_score", "share_not_full_marks", "students"])
-        for i, column in enumerate(columns, start=1):
-            got = [float(row[i]) for row in rows if row[i] != ""]
-            if got:
-                short = sum(score < max_points[column] for score in got) / len(got)
-                writer.writerow([":".join(column), max_points[column], round(sum(got) / len(got), 4),
-                                 round(short, 4), len(got)])
+        writer.writerow(["exercise", "max_points", "mean_score", "share_not_full_marks", "students", "pending"])
+        for chapter in chapters:
+            status = header.index(f"{chapter.id}:status")
+            marked = [row for row in rows if row[status] != "malformed"]  # no notebook: says nothing of an exercise
+            for name in cells[chapter.id]:
+                column = header.index(f"{chapter.id}:{name}")
+                got = [row[column] for row in marked if row[column] not in ("", PENDING)]
+                waiting = sum(row[column] == PENDING for row in marked)
+                top = max_points[(chapter.id, name)]
+                mean = round(sum(got) / len(got), 4) if got else ""
+                short = round(sum(score < top for score in got) / len(got), 4) if got else ""
+                writer.writerow([f"{chapter.id}:{name}", top, mean, short, len(got), waiting])
     return len(rows)
 
 

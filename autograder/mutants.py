@@ -29,7 +29,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.authoring import role
-from autograder.execute import CellResult
+from autograder.execute import SINGLE_THREADED, CellResult
 
 KINDS = {
     "value": "a wrong formula or value",
@@ -177,8 +177,7 @@ def run(nb: NotebookNode, mutants: list[Mutant], *, timeout: int = 120, cross: b
         "timeout": timeout,
         "cross": cross,
     }
-    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, **SINGLE_THREADED, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore"}
     with tempfile.TemporaryDirectory(prefix="dlcourse-mutants-") as tmp:
         (Path(tmp) / "job.json").write_text(json.dumps(job))
         done = subprocess.run([sys.executable, "-m", "autograder.mutants", "job.json", "results.json"],

@@ -2,7 +2,7 @@
 
 Inside, the kernel sees the Python installation, the course's virtual environment, helpers and
 the dllib modules of earlier chapters read-only (never the graded chapter's own), and one
-writable work folder. It has no network,
+writable work folder (and a small /tmp and /dev/shm). It has no network,
 its own process tree (killed as a whole), an unprivileged user id of its own, and rlimits on
 address space, CPU time, processes and file size. Solutions, hidden tests, the gradebook and
 other submissions are simply not there.
@@ -34,6 +34,7 @@ class Limits:
     memory: int = 6 * 2**30
     processes: int = 128
     file_size: int = 256 * 2**20
+    scratch: int = 256 * 2**20  # each of /tmp and /dev/shm (memory-backed)
 
 
 def sandbox_available() -> bool:
@@ -69,7 +70,11 @@ def bwrap_prefix(workdir: Path, uid: int, limits: Limits, library: tuple[str, ..
     cmd = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
            "--die-with-parent", "--new-session", "--clearenv",
            "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+           "--proc", "/proc", "--dev", "/dev"]
+    # Writable scratch space of bounded size for every user: POSIX semaphores live in /dev/shm
+    # (joblib and multiprocessing need them; without, joblib warns on stderr), tempfile uses /tmp.
+    for scratch in ("/dev/shm", "/tmp"):
+        cmd += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", scratch]
     for folder in SYSTEM_DIRS:
         if Path(folder).exists():
             cmd += ["--ro-bind", folder, folder]

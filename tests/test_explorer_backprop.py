@@ -1,5 +1,6 @@
 """The computation-graph stepper of chapter 02, driven like a student would, on the reference engine."""
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -139,3 +140,24 @@ def test_a_wrong_engine_is_shown_as_it_is(ns):
 def test_empty_graph_dict_is_rejected(ns):
     with pytest.raises(ValueError, match="empty"):
         graph_stepper({}, topological_order=ns["topological_order"], backward=ns["backward"])
+
+
+def font_awesome_icons() -> str:
+    """The Font Awesome CSS that JupyterLab ships (the icons a widget button can show)."""
+    static = Path(sys.prefix) / "share" / "jupyter" / "lab" / "static"
+    return "".join(path.read_text(errors="ignore") for path in static.glob("*.js")
+                   if "fa-step-forward" in path.read_text(errors="ignore"))
+
+
+def test_buttons_show_icons_that_jupyterlab_ships(stepper):
+    """Symbols such as ⏮ are missing from common fonts (empty boxes): each button shows a Font
+    Awesome icon of JupyterLab's, or plain text, and says what it does in its tooltip."""
+    css = font_awesome_icons()
+    buttons = [stepper.start_button, stepper.prev_button, stepper.next_button, stepper.end_button]
+    for button in buttons:
+        assert button.tooltip
+        if button.icon:
+            assert f".fa-{button.icon}:before" in css, f"JupyterLab has no Font Awesome icon {button.icon!r}"
+        else:
+            assert button.description.isascii() and button.description.strip(), button.description
+    assert len({b.icon or b.description for b in buttons}) == len(buttons)

@@ -95,7 +95,8 @@ def test_autograde_blank_good_one_mistake_and_malformed(released, tmp_path):
     out = tmp_path / "grades.csv"
     assert grading.export_grades(released, course_dir, out) == 4
     rows = {row["student"]: row for row in csv.DictReader(out.open())}
-    assert list(rows["good"]) == ["student", "toy:test_mse", "toy:test_q1", "toy:why", "toy:total", "total", "max_total"]
+    assert list(rows["good"]) == ["student", "toy:test_mse", "toy:test_q1", "toy:why", "toy:total", "toy:status",
+                                  "toy:flags", "total", "max_total", "pending"]
     assert float(rows["mistake"]["toy:test_mse"]) == 0 and float(rows["mistake"]["toy:test_q1"]) == 1
     assert float(rows["good"]["total"]) == 3 and float(rows["good"]["max_total"]) == 5
     stats = {row["exercise"]: row for row in csv.DictReader(grading.stats_path(out).open())}

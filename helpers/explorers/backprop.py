@@ -20,6 +20,14 @@ from helpers.widgets import Explorer, FigureView
 
 __all__ = ["GraphStepper", "graph_stepper"]
 
+# The stepping buttons: Font Awesome icon name and tooltip (the button's accessible name).
+BUTTONS = (
+    ("fast-backward", "back to the start"),
+    ("step-backward", "one step back"),
+    ("step-forward", "one step forward"),
+    ("fast-forward", "to the end"),
+)
+
 COLORS = {
     "pending": "#f4f4f4",
     "computed": "#cfe3f7",
@@ -87,14 +95,12 @@ class GraphStepper(Explorer):
             ),
         }
         super().__init__(controls, FigureView(figsize=figsize))
-        self.start_button = widgets.Button(description="⏮", tooltip="back to the start",
-                                           layout=widgets.Layout(width="44px"))
-        self.prev_button = widgets.Button(description="◀", tooltip="one step back",
-                                          layout=widgets.Layout(width="44px"))
-        self.next_button = widgets.Button(description="▶", tooltip="one step forward",
-                                          layout=widgets.Layout(width="44px"))
-        self.end_button = widgets.Button(description="⏭", tooltip="to the end",
-                                         layout=widgets.Layout(width="44px"))
+        # Font Awesome icons (JupyterLab ships the font): symbols such as ⏮ and ⏭ are missing
+        # from common system fonts and show as empty boxes.
+        self.start_button, self.prev_button, self.next_button, self.end_button = (
+            widgets.Button(description="", icon=icon, tooltip=tooltip, layout=widgets.Layout(width="44px"))
+            for icon, tooltip in BUTTONS
+        )
         self.start_button.on_click(lambda _b: self.go(0))
         self.prev_button.on_click(lambda _b: self.go(self.controls["step"].value - 1))
         self.next_button.on_click(lambda _b: self.go(self.controls["step"].value + 1))
@@ -266,7 +272,7 @@ class GraphStepper(Explorer):
         xs, ys = self.positions[:, 0], self.positions[:, 1]
         ax.set_xlim(xs.min() - 0.6, xs.max() + 0.6)
         ax.set_ylim(ys.min() - 0.7, ys.max() + 0.7)
-        titles = {"start": "the graph: press ▶ to run the forward pass",
+        titles = {"start": "the graph: step forward to run the forward pass",
                   "forward": f"forward pass: node {step} of {n}",
                   "backward": f"backward pass: node {step - n} of {n}",
                   "done": "backward pass complete: every node holds ∂L/∂node"}

@@ -6,7 +6,7 @@
 - ``launch_chromium``: Debian's Chromium (``$CHROMIUM`` or /usr/bin/chromium) through
   Playwright; never Playwright's own browser download.
 - Page helpers: ``open_notebook``, ``run_all_cells`` (cell by cell, as a student would),
-  ``wait_for_widgets``, ``widget_errors``, ``move_slider``, ``toggle_checkbox``,
+  ``wait_for_widgets``, ``widget_errors``, ``unlabelled_buttons``, ``move_slider``, ``toggle_checkbox``,
   ``press_button``, ``select_option``, ``choose_toggle`` (each waits until the plot next to the
   control has changed), ``validate`` (nbgrader's Validate button) and ``screenshot`` (into
   ``test-artifacts/browser/``).
@@ -488,6 +488,58 @@ def widget_errors(page: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_UNLABELLED_BUTTONS_JS = f"""() => {{
+    // A glyph is drawn when its image differs from that of a code point no font has (the
+    // "tofu" box a missing glyph becomes) and is not blank.
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 64;
+    const context = canvas.getContext('2d', {{willReadFrequently: true}});
+    const image = (font, text) => {{
+        context.clearRect(0, 0, 64, 64);
+        context.font = font;
+        context.textBaseline = 'top';
+        context.fillText(text, 8, 8);
+        return context.getImageData(0, 0, 64, 64).data.join(',');
+    }};
+    const drawn = (style, text) => {{
+        const font = `${{style.fontStyle}} ${{style.fontWeight}} 32px ${{style.fontFamily}}`;
+        const picture = image(font, text);
+        return picture !== image(font, '\\u{{10FFFD}}') && /[1-9]/.test(picture);
+    }};
+    const problems = [];
+    const cells = [...document.querySelectorAll('{_VISIBLE} .jp-Notebook .jp-Cell')];
+    for (const button of document.querySelectorAll('{_VISIBLE} button.jupyter-button')) {{
+        const box = button.getBoundingClientRect();
+        if (!box.width || !box.height) continue;  // not shown
+        const text = (button.innerText || '').replace(/\\s+/g, '');
+        const textDrawn = text.length > 0 && [...text].every((c) => drawn(getComputedStyle(button), c));
+        let iconDrawn = false;
+        for (const icon of button.querySelectorAll('i')) {{
+            const before = getComputedStyle(icon, '::before');
+            const glyph = (before.content || '').replace(/^["']|["']$/g, '');
+            const shape = icon.getBoundingClientRect();
+            iconDrawn ||= glyph.length > 0 && before.content !== 'none' && shape.width > 0
+                && drawn(before, glyph);
+        }}
+        if (!textDrawn && !iconDrawn) {{
+            problems.push({{
+                cell: cells.findIndex((c) => c.contains(button)),
+                text: button.innerText, title: button.title,
+                icon: [...button.querySelectorAll('i')].map((i) => i.className).join(' '),
+            }});
+        }}
+    }}
+    return problems;
+}}"""
+
+
+def unlabelled_buttons(page: Any) -> list[dict[str, Any]]:
+    """Widget buttons that show neither text nor an icon: empty, or drawn as missing-glyph boxes
+    (a symbol the system's fonts lack) or an icon whose font did not load."""
+    page.evaluate("async () => { await document.fonts.ready; }")
+    return page.evaluate(_UNLABELLED_BUTTONS_JS)
+
+
 def wait_for_widgets(page: Any, timeout: float = WIDGET_TIMEOUT) -> int:
     """Wait until every widget output of the notebook shows a widget view; return their number.
 
@@ -659,8 +711,12 @@ def toggle_checkbox(scope: Any, label: str) -> Interaction:
 
 
 def press_button(scope: Any, label: str) -> Interaction:
-    """Click the button (or toggle button) whose text is ``label``."""
-    button = scope.locator("button.jupyter-button").filter(has_text=_exactly(label))
+    """Click the button (or toggle button) whose text is ``label``, or, for a button that shows
+    only an icon, whose tooltip is ``label``."""
+    buttons = scope.locator("button.jupyter-button")
+    button = buttons.filter(has_text=_exactly(label))
+    if button.count() == 0:
+        button = scope.locator(f"button.jupyter-button[title={json.dumps(label)}]")
     count = button.count()
     assert count == 1, f"expected one button {label!r}, found {count}"
     return _changes_plot(scope, f"button {label!r}", button, button.click, lambda: label)

@@ -38,12 +38,13 @@ pytest_plugins = ["lab"]  # its fixtures: chromium, lab_server, lab_page, page
 
 # The interactions to check on each chapter's widgets, in order; each must change the plot next
 # to the control. A chapter whose notebook displays widgets needs an entry, one item per control:
-# slider(label, steps), checkbox(label), button(text), dropdown(label, option) or
+# slider(label, steps), checkbox(label), button(text, or tooltip of an icon), dropdown(label, option) or
 # toggle_buttons(label, option); widget=N looks only in the notebook's N-th widget (1-based),
 # for labels that several widgets use.
 WIDGETS: dict[str, list[lab.Action]] = {
     "01_ml_basics": [slider("degree", +4), slider("λ", +3), checkbox("show test points")],
-    "02_backprop": [slider("step", +3), button("▶"), button("⏮"), dropdown("graph", "logistic")],
+    "02_backprop": [slider("step", +3), button("one step forward"), button("back to the start"),
+                    dropdown("graph", "logistic")],
     "03_mlp": [
         # the activation explorer
         dropdown("activation", "relu", widget=1),
@@ -142,6 +143,23 @@ def test_slider_and_button_redraw_a_plot(page: Any, lab_server: lab.LabServer):
     assert lab.widget_errors(page) == []
 
 
+def test_buttons_without_a_visible_label_are_found(page: Any, lab_server: lab.LabServer):
+    """A symbol the fonts lack shows as an empty box: such a button counts as unlabelled."""
+    lab.write_notebook(
+        lab_server.root_dir / "harness_buttons.ipynb",
+        [("code", "import ipywidgets as widgets\n"
+                  "widgets.HBox([widgets.Button(description='\u23ee', tooltip='missing glyph'),\n"
+                  "              widgets.Button(description='', tooltip='nothing at all'),\n"
+                  "              widgets.Button(description='', icon='fast-backward', tooltip='an icon'),\n"
+                  "              widgets.Button(description='\u25b6 train', tooltip='text')])")],
+    )
+    lab.open_notebook(page, lab_server, "harness_buttons.ipynb")
+    lab.run_all_cells(page)
+    assert lab.wait_for_widgets(page) == 1
+    found = lab.unlabelled_buttons(page)
+    assert sorted(button["title"] for button in found) == ["missing glyph", "nothing at all"], found
+
+
 def test_nbgrader_extension_validates(page: Any, lab_server: lab.LabServer):
     lab.write_notebook(
         lab_server.root_dir / "harness_validate.ipynb",
@@ -181,6 +199,7 @@ def test_release_runs_visible_tests(page: Any, lab_server: lab.LabServer, chapte
         "no visible test shows NotImplementedError on the unsolved release"
     )
     lab.wait_for_widgets(page)
+    assert lab.unlabelled_buttons(page) == [], "buttons that show neither text nor an icon"
     lab.screenshot(page, f"{chapter.id}-release")
 
 
@@ -213,6 +232,7 @@ def test_chapter_widgets(page: Any, lab_server: lab.LabServer, chapter: Chapter)
         f"{chapter.id} displays {views} widget(s): declare their controls in WIDGETS "
         "in tests/browser/test_lab.py"
     )
+    assert lab.unlabelled_buttons(page) == [], "buttons that show neither text nor an icon"
     for number, action in enumerate(actions, start=1):
         result = action(page)
         lab.screenshot(result.area, f"{chapter.id}-widget-{number}-{action.name}")
