@@ -497,7 +497,7 @@ def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs:
                for where, array in _arrays_in(value)]
     before = _global_random_state()
     try:
-        with implemented(getattr(fn, "__name__", name)):
+        with implemented(name):
             result = fn(*args, **kwargs)
     except Exception as err:  # raising where the reference does not (or vice versa) is a result too
         _RECORD.append((name, diagnosis.fingerprint(("raised", type(err).__name__))))
