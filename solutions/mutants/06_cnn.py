@@ -1,0 +1,199 @@
+"""Plausible wrong solutions for chapter 06; each must make its tests cell fail.
+
+Every mutant is the chapter's own solution cell with one realistic mistake edited in (each
+replaced text must occur exactly once, so a changed reference is noticed). ``why`` is shown to
+a student whose results match the mutant's. The first mutant is used as "the student with one
+mistake", so it breaks its own tests cell only: nothing after it uses ``conv1d``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.mutants import Mutant, editor
+
+edit = editor(Path(__file__).resolve().parents[1] / "06_cnn.py")
+
+CORR_CONV1D = [
+    # conv1d
+    edit("corr_conv1d", "convolution without flipping the kernel (that is the cross-correlation)",
+         ("return corr1d(x, k[::-1])", "return corr1d(x, k)")),
+    edit("corr_conv1d", "flips the signal instead of the kernel",
+         ("return corr1d(x, k[::-1])", "return corr1d(x[::-1], k)")),
+    edit("corr_conv1d", "reverses the output of the correlation instead of flipping the kernel",
+         ("return corr1d(x, k[::-1])", "return corr1d(x, k)[::-1]")),
+    edit("corr_conv1d", "flips the kernel in place (k[:] = k[::-1]), changing the caller's array",
+         ("return corr1d(x, k[::-1])", "k[:] = k[::-1].copy()\n    return corr1d(x, k)"), kind="inplace"),
+    # corr1d
+    edit("corr_conv1d", "one position too few: L - K outputs instead of L - K + 1",
+         ("n = x.shape[0] - k.shape[0] + 1", "n = x.shape[0] - k.shape[0]"), kind="edge"),
+    edit("corr_conv1d", "correlation with the kernel flipped (that is the convolution)",
+         ("out[i] = np.sum(x[i:i + k.shape[0]] * k)", "out[i] = np.sum(x[i:i + k.shape[0]] * k[::-1])")),
+    edit("corr_conv1d", "drops the last kernel tap (x[i:i + K - 1] * k[:-1])",
+         ("out[i] = np.sum(x[i:i + k.shape[0]] * k)", "out[i] = np.sum(x[i:i + k.shape[0] - 1] * k[:-1])")),
+    edit("corr_conv1d", "multiplies the window by the kernel in place (x[i:i + K] *= k), changing the caller's signal",
+         ("out[i] = np.sum(x[i:i + k.shape[0]] * k)",
+          "window = x[i:i + k.shape[0]]\n        window *= k\n        out[i] = np.sum(window)"), kind="inplace"),
+    edit("corr_conv1d", "collects the outputs in float32 (np.zeros(n, dtype=np.float32)): keep float64",
+         ("out = np.zeros(n)", "out = np.zeros(n, dtype=np.float32)"), kind="dtype"),
+]
+
+CONV_NAIVE = [
+    # conv2d_forward_naive
+    edit("conv_naive", "flips the filter (a true convolution); layers compute the cross-correlation",
+         ("out[n, f, i, j] = np.sum(window * w[f]) + b[f]", "out[n, f, i, j] = np.sum(window * w[f, :, ::-1, ::-1]) + b[f]")),
+    edit("conv_naive", "forgets the bias", ("out[n, f, i, j] = np.sum(window * w[f]) + b[f]",
+                                            "out[n, f, i, j] = np.sum(window * w[f])"), kind="ignored"),
+    edit("conv_naive", "pads only the top and left (padding p on one side instead of both)",
+         ("    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))\n    out = np.zeros((N, F, Ho, Wo))",
+          "    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))\n    out = np.zeros((N, F, Ho, Wo))\n"
+          "    xp = np.pad(x, ((0, 0), (0, 0), (p, 0), (p, 0)))"), kind="edge"),
+    edit("conv_naive", "ignores the dilation in the window (taps next to each other)",
+         ("window = xp[n, c0:c0 + Cg, i * s:i * s + d * (KH - 1) + 1:d, j * s:j * s + d * (KW - 1) + 1:d]",
+          "window = xp[n, c0:c0 + Cg, i * s:i * s + KH, j * s:j * s + KW]"), kind="ignored"),
+    edit("conv_naive", "every filter sees the first group's channels (the group of filter f ignored)",
+         ("            c0 = (f // Fg) * Cg\n            for i in range(Ho):\n                for j in range(Wo):\n"
+          "                    window",
+          "            c0 = 0\n            for i in range(Ho):\n                for j in range(Wo):\n"
+          "                    window"), kind="ignored"),
+    edit("conv_naive", "group of filter f computed as f % groups instead of f // (F // groups)",
+         ("            c0 = (f // Fg) * Cg\n            for i in range(Ho):\n                for j in range(Wo):\n"
+          "                    window",
+          "            c0 = (f % groups) * Cg\n            for i in range(Ho):\n                for j in range(Wo):\n"
+          "                    window")),
+    edit("conv_naive", "window steps by 1 whatever the stride (i:i + ... instead of i * s:...)",
+         ("window = xp[n, c0:c0 + Cg, i * s:i * s + d * (KH - 1) + 1:d, j * s:j * s + d * (KW - 1) + 1:d]",
+          "window = xp[n, c0:c0 + Cg, i:i + d * (KH - 1) + 1:d, j:j + d * (KW - 1) + 1:d]"), kind="ignored"),
+    edit("conv_naive", "collects the output in float32 (np.zeros(..., dtype=np.float32)): keep float64",
+         ("out = np.zeros((N, F, Ho, Wo))", "out = np.zeros((N, F, Ho, Wo), dtype=np.float32)"), kind="dtype"),
+    # conv2d_backward_naive
+    edit("conv_naive", "bias gradient averaged over the batch instead of summed",
+         ("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(0, 2, 3)) / N")),
+    edit("conv_naive", "input gradient assigned (=) instead of added (+=): overlapping windows overwrite each other",
+         ("dxp[n, c0:c0 + Cg, rows, cols] += w[f] * dout[n, f, i, j]",
+          "dxp[n, c0:c0 + Cg, rows, cols] = w[f] * dout[n, f, i, j]"), kind="edge"),
+    edit("conv_naive", "returns the gradient of the padded input (the padding is not cut away)",
+         ("dx = dxp[:, :, p:p + H, p:p + W]", "dx = dxp")),
+    edit("conv_naive", "cuts the padding away from one side only",
+         ("dx = dxp[:, :, p:p + H, p:p + W]", "dx = dxp[:, :, :H, :W]"), kind="edge"),
+    edit("conv_naive", "weight gradient from the unpadded input",
+         ("dw[f] += xp[n, c0:c0 + Cg, rows, cols] * dout[n, f, i, j]",
+          "dw[f] += np.pad(x, ((0, 0), (0, 0), (0, 2 * p), (0, 2 * p)))[n, c0:c0 + Cg, rows, cols] * dout[n, f, i, j]")),
+    edit("conv_naive", "dw is the cached weight array itself (dw = w; dw[:] = 0), which wipes the weights in the cache",
+         ("dw = np.zeros_like(w)", "dw = w\n    dw[:] = 0.0"), kind="inplace"),
+]
+
+CONV_SHAPE = [
+    # conv_output_size
+    edit("conv_shape", "forgets the + 1 (counts the steps between positions, not the positions)",
+         ("    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1\n",
+          "    return (n + 2 * padding - dilation * (k - 1) - 1) // stride\n")),
+    edit("conv_shape", "ignores the dilation (the kernel spans k pixels)",
+         ("return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1",
+          "return (n + 2 * padding - (k - 1) - 1) // stride + 1"), kind="ignored"),
+    edit("conv_shape", "adds the padding once instead of on both sides",
+         ("return (n + 2 * padding - dilation", "return (n + padding - dilation")),
+    edit("conv_shape", "rounds up instead of down when the stride does not divide evenly",
+         ("return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1",
+          "return -(-(n + 2 * padding - dilation * (k - 1) - 1) // stride) + 1"), kind="edge"),
+    edit("conv_shape", "divides with / and returns a float",
+         ("    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1\n",
+          "    return (n + 2 * padding - dilation * (k - 1) - 1) / stride + 1\n"), kind="dtype"),
+    # receptive_field
+    edit("conv_shape", "forgets the jump: each layer adds dilation (k - 1), whatever the strides before it",
+         ("r += dilation * (k - 1) * jump", "r += dilation * (k - 1)")),
+    edit("conv_shape", "multiplies the jump by the layer's own stride before adding its kernel",
+         ("        r += dilation * (k - 1) * jump\n        jump *= stride\n",
+          "        jump *= stride\n        r += dilation * (k - 1) * jump\n"), kind="order"),
+    edit("conv_shape", "ignores the dilation in the receptive field",
+         ("r += dilation * (k - 1) * jump", "r += (k - 1) * jump"), kind="ignored"),
+    edit("conv_shape", "starts from 0 instead of 1 (a unit of the input sees one pixel)",
+         ("r, jump = 1, 1", "r, jump = 0, 1"), kind="edge"),
+]
+
+CONV_FAST = [
+    # conv2d_forward
+    edit("conv_fast", "flips the filters (a true convolution); layers compute the cross-correlation",
+         ("wmat = w.reshape(G, F // G, Cg * KH * KW)\n    out =",
+          "wmat = w[:, :, ::-1, ::-1].reshape(G, F // G, Cg * KH * KW)\n    out =")),
+    edit("conv_fast", "forgets the bias", (" + b[:, None, None]", ""), kind="ignored"),
+    edit("conv_fast", "ignores the stride when taking the windows (every position is used)",
+         ("windows = windows[:, :, ::s, ::s, ::d, ::d][:, :, :Ho, :Wo]",
+          "windows = windows[:, :, :, :, ::d, ::d][:, :, :Ho, :Wo]"), kind="ignored"),
+    edit("conv_fast", "windows of the undilated size: the dilation is ignored",
+         ("(xp, (d * (KH - 1) + 1, d * (KW - 1) + 1), axis=(2, 3))", "(xp, (KH, KW), axis=(2, 3))"),
+         ("windows = windows[:, :, ::s, ::s, ::d, ::d][:, :, :Ho, :Wo]",
+          "windows = windows[:, :, ::s, ::s][:, :, :Ho, :Wo]"), kind="ignored"),
+    edit("conv_fast", "splits the channels into groups the wrong way round (channel c in group c % groups)",
+         ("cols = windows.reshape(N, G, Cg, Ho, Wo, KH, KW).transpose(1, 0, 3, 4, 2, 5, 6)",
+          "cols = windows.reshape(N, Cg, G, Ho, Wo, KH, KW).transpose(2, 0, 3, 4, 1, 5, 6)")),
+    edit("conv_fast", "reshapes the product to (N, F, H', W') without moving the filter axis first",
+         (".transpose(1, 0, 4, 2, 3).reshape(N, F, Ho, Wo)", ".transpose(1, 0, 2, 3, 4).reshape(N, F, Ho, Wo)"),
+         kind="edge"),
+    edit("conv_fast", "computes the product in float32 (faster, but keep float64)",
+         ("out = cols @ wmat.transpose(0, 2, 1)",
+          "out = cols.astype(np.float32) @ wmat.transpose(0, 2, 1).astype(np.float32)"), kind="dtype"),
+    # conv2d_backward
+    edit("conv_fast", "col2im with = instead of +=: where windows overlap, a later kernel offset overwrites",
+         ("s * (Wo - 1) + 1:s] += dcols[:, :, u, v]", "s * (Wo - 1) + 1:s] = dcols[:, :, u, v]"), kind="edge"),
+    edit("conv_fast", "col2im ignores the dilation (kernel offsets u, v instead of d u, d v)",
+         ("dxp[:, :, d * u:d * u + s * (Ho - 1) + 1:s, d * v:d * v + s * (Wo - 1) + 1:s]",
+          "dxp[:, :, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s]"), kind="ignored"),
+    edit("conv_fast", "weight gradient in the transposed layout (the filter axis reshaped last)",
+         ("dw = (cols.transpose(0, 2, 1) @ dmat).transpose(0, 2, 1).reshape(F, Cg, KH, KW)",
+          "dw = (cols.transpose(0, 2, 1) @ dmat).reshape(F, Cg, KH, KW)"), kind="edge"),
+    edit("conv_fast", "returns the gradient of the padded input (the padding is not cut away)",
+         ("dx = dxp[:, :, p:p + H, p:p + W]", "dx = dxp")),
+    edit("conv_fast", "bias gradient averaged over the positions instead of summed",
+         ("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=0).mean(axis=(1, 2))")),
+    edit("conv_fast", "reuses the cached input as the buffer for dx when there is no padding, wiping the cache",
+         ("    dxp = np.zeros((N, C, H + 2 * p, W + 2 * p))\n",
+          "    dxp = x if p == 0 else np.zeros((N, C, H + 2 * p, W + 2 * p))\n    dxp[:] = 0.0\n"), kind="inplace"),
+]
+
+POOLING = [
+    # max_pool2d_forward / max_pool2d_backward
+    edit("pooling", "ties: the gradient goes to the last maximum of the window instead of the first",
+         ("argmax = flat.argmax(axis=-1)", "argmax = k * k - 1 - flat[..., ::-1].argmax(axis=-1)"), kind="edge"),
+    edit("pooling", "ties: every maximal element of the window gets the whole gradient",
+         ("    cache = (x.shape, argmax, k, s)\n    return out, cache",
+          "    cache = (x.shape, flat == out[..., None], k, s)\n    return out, cache"),
+         ("dout * (argmax == u * k + v)", "dout * argmax[..., u * k + v]"), kind="edge"),
+    edit("pooling", "max pooling ignores the stride (windows always k apart)",
+         ("    s = k if stride is None else stride\n    N, C, H, W = x.shape",
+          "    s = k\n    N, C, H, W = x.shape"), kind="ignored"),
+    edit("pooling", "max-pool backward assigns (=) instead of adding: overlapping windows overwrite each other",
+         ("v:v + s * (Wo - 1) + 1:s] += dout * (argmax == u * k + v)",
+          "v:v + s * (Wo - 1) + 1:s] = np.where(argmax == u * k + v, dout, "
+          "dx[:, :, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s])"), kind="edge"),
+    edit("pooling", "max-pool backward sends 1 instead of dout to the maximum",
+         ("dout * (argmax == u * k + v)", "(argmax == u * k + v)")),
+    edit("pooling", "the window's maximum taken over the transposed window (columns first)",
+         ("    flat = windows.reshape(*windows.shape[:4], k * k)\n",
+          "    flat = windows.swapaxes(-1, -2).reshape(*windows.shape[:4], k * k)\n")),
+    edit("pooling", "max pooling computed in float32 (keep float64)",
+         ("    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]\n",
+          "    out = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0].astype(np.float32)\n"),
+         kind="dtype"),
+    # avg_pool2d_forward / avg_pool2d_backward
+    edit("pooling", "average-pool backward divides by k instead of k * k",
+         ("+= dout / (k * k)", "+= dout / k")),
+    edit("pooling", "average-pool backward forgets to divide by the window size",
+         ("+= dout / (k * k)", "+= dout")),
+    edit("pooling", "average pooling ignores the stride (windows always k apart)",
+         ("    s = k if stride is None else stride\n    windows = np.lib",
+          "    s = k\n    windows = np.lib"), kind="ignored"),
+    edit("pooling", "average pooling as the sum of the window",
+         ("out = windows.mean(axis=(-2, -1))", "out = windows.sum(axis=(-2, -1))")),
+    edit("pooling", "average pooling divides the window's sum by k instead of k * k",
+         ("out = windows.mean(axis=(-2, -1))", "out = windows.sum(axis=(-2, -1)) / k")),
+    edit("pooling", "average pooling computed in float32 (keep float64)",
+         ("out = windows.mean(axis=(-2, -1))", "out = windows.mean(axis=(-2, -1), dtype=np.float32)"), kind="dtype"),
+    edit("pooling", "average-pool backward divides dout in place (dout /= k * k), changing the caller's array",
+         ("+= dout / (k * k)", "+= dout"),
+         ("    dx = np.zeros(shape)\n    for u in range(k):\n        for v in range(k):\n            dx[:, :, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s] += dout\n",
+          "    dx = np.zeros(shape)\n    dout /= k * k\n    for u in range(k):\n        for v in range(k):\n            dx[:, :, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s] += dout\n"),
+         kind="inplace"),
+]
+
+MUTANTS: list[Mutant] = [*CORR_CONV1D, *CONV_NAIVE, *CONV_SHAPE, *CONV_FAST, *POOLING]
