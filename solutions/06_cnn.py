@@ -31,6 +31,12 @@
 # | 3 | `conv_output_size`, `receptive_field` | how big the output is, and how much of the input one output unit sees |
 # | 4 | `conv2d_forward`, `conv2d_backward` | the same layer vectorized: im2col and one matrix product |
 # | 5 | `max_pool2d_*`, `avg_pool2d_*` | pooling forward and backward |
+# | 6 | `global_avg_pool_*` | one number per channel, whatever the image size |
+# | 7 | `conv_transpose2d_*` | transposed convolution: the gradient of a convolution as a layer |
+# | 8 | `count_params_and_flops` | what weight sharing and locality save |
+#
+# On the way: the **convolution explorer**, a CNN trained on handwritten digits with your layers,
+# saliency maps, five concept checks and a written answer.
 #
 # **You need**: chapter 03 (the layer convention `forward -> (out, cache)`,
 # `backward(dout, cache) -> grads`, affine layers, ReLU, softmax cross-entropy), chapter 05
@@ -57,7 +63,11 @@ from sklearn.datasets import load_digits
 
 from helpers.gradcheck import numerical_gradient_array
 from helpers.testing import (
+    assert_answer,
+    assert_choice,
     assert_close,
+    assert_equal_int,
+    assert_scalar,
     assert_shape,
     assert_that,
     call,
@@ -877,3 +887,634 @@ _dx = call(max_pool2d_backward, np.array([[[[5.0]]]]), _cache)
 assert_close(_dx, [[[[5.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]],
              name="max_pool2d_backward on a window of equal values (the first maximum in row-major order)")
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# **Concept check 1.** A convolution layer gets a $32 \times 32$ input and uses $5 \times 5$
+# kernels with stride 2 and padding 1. How wide is its output? Set `q1_answer` to the output
+# width (an integer).
+
+# %% nbgrader="solution" grade_id="q1_output_size"
+# q1_answer = ...
+### BEGIN SOLUTION
+q1_answer = 15
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q1_output_size" points=1
+assert_that("q1_answer" in globals(), "q1_answer is not set yet: run its cell after answering")
+assert_scalar(q1_answer, name="q1_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q1_answer, 15, name="q1_answer", rtol=0.0, atol=1e-9)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Concept check 2.** A small network applies a $3 \times 3$ convolution (stride 1), then a
+# $2 \times 2$ max pooling (stride 2), then another $3 \times 3$ convolution (stride 1). How
+# many input pixels wide is the receptive field of one unit of the last layer? Set
+# `q2_answer` to that width (an integer).
+
+# %% nbgrader="solution" grade_id="q2_receptive_field"
+# q2_answer = ...
+### BEGIN SOLUTION
+q2_answer = 8
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q2_receptive_field" points=1
+assert_that("q2_answer" in globals(), "q2_answer is not set yet: run its cell after answering")
+assert_scalar(q2_answer, name="q2_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q2_answer, 8, name="q2_answer", rtol=0.0, atol=1e-9)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Concept check 3.** A $2 \times 2$ max pooling with stride 2 is applied to a feature map
+# whose height and width are even, and no window contains two equal maxima. In the backward
+# pass, which fraction of the input pixels receive a nonzero gradient (assume every `dout`
+# entry is nonzero)? Set `q3_answer` to that fraction (a number between 0 and 1).
+
+# %% nbgrader="solution" grade_id="q3_maxpool_gradient"
+# q3_answer = ...
+### BEGIN SOLUTION
+q3_answer = 0.25
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q3_maxpool_gradient" points=1
+assert_that("q3_answer" in globals(), "q3_answer is not set yet: run its cell after answering")
+assert_scalar(q3_answer, name="q3_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q3_answer, 0.25, name="q3_answer", rtol=1e-3, atol=0.0)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 6. Global average pooling
+#
+# Classic CNNs end by flattening the last feature maps into one long vector and feeding it to
+# dense layers. Most modern ones instead average each channel over all its positions:
+# **global average pooling** turns a batch of shape $(N, C, H, W)$ into $(N, C)$,
+#
+# $$y_{nc} = \frac{1}{HW}\sum_{i,j} x_{ncij}, \qquad
+#   \frac{\partial L}{\partial x_{ncij}} = \frac{1}{HW}\,\frac{\partial L}{\partial y_{nc}},$$
+#
+# so each pixel receives an equal share of its channel's gradient. It has no parameters, and
+# the same network accepts images of any size.
+#
+# **Exercise.** Write `global_avg_pool_forward` and `global_avg_pool_backward`.
+
+# %% nbgrader="solution" grade_id="global_avg_pool"
+def global_avg_pool_forward(x):
+    """Global average pooling: the mean of every channel over all positions.
+
+    Args:
+        x: float64 array of shape (N, C, H, W).
+
+    Returns:
+        out: float64 array of shape (N, C), out[n, c] = x[n, c].mean().
+        cache: whatever global_avg_pool_backward needs. The argument stays unchanged.
+    """
+    ### BEGIN SOLUTION
+    out = x.mean(axis=(2, 3))
+    cache = x.shape
+    return out, cache
+    ### END SOLUTION
+
+
+def global_avg_pool_backward(dout, cache):
+    """Backward pass of global average pooling.
+
+    Args:
+        dout: float64 array of shape (N, C), the upstream gradient.
+        cache: the cache returned by global_avg_pool_forward.
+
+    Returns:
+        dx: float64 array of shape (N, C, H, W), dout[n, c] / (H W) at every position of
+            channel c. The arguments stay unchanged.
+    """
+    ### BEGIN SOLUTION
+    N, C, H, W = cache
+    dx = np.zeros((N, C, H, W))
+    dx += dout[:, :, None, None] / (H * W)
+    return dx
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_global_avg_pool" points=2
+# Two channels of a 2x3 image: the means are 2.5 and 10.
+_x = np.array([[[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], [[10.0, 10.0, 10.0], [10.0, 10.0, 10.0]]]])
+_label = "global_avg_pool_forward(x (1, 2, 2, 3))"
+_out, _cache = unpack(call(global_avg_pool_forward, _x), 2, "global_avg_pool_forward")
+assert_shape(_out, (1, 2), name=f"{_label}: out")
+assert_close(_out, [[2.5, 10.0]], name=f"{_label}: out")
+_dx = call(global_avg_pool_backward, np.array([[6.0, -12.0]]), _cache)
+assert_shape(_dx, (1, 2, 2, 3), name="global_avg_pool_backward(dout (1, 2)): dx")
+assert_close(_dx, np.concatenate([np.full((1, 1, 2, 3), 1.0), np.full((1, 1, 2, 3), -2.0)], axis=1),
+             name="global_avg_pool_backward(dout=[[6, -12]]) after x (1, 2, 2, 3): dx (dout / (H W) everywhere)")
+### BEGIN HIDDEN TESTS
+import torch as _torch
+import torch.nn.functional as _F
+
+_rng = np.random.default_rng(606)
+for _shape in [(1, 1, 1, 1), (1, 3, 4, 7), (5, 2, 6, 3), (2, 4, 9, 9), (3, 1, 2, 11)]:
+    _x = _rng.normal(size=_shape) * 3
+    _xt = _torch.tensor(_x, requires_grad=True)
+    _ref = _F.adaptive_avg_pool2d(_xt, 1)[:, :, 0, 0]
+    _dout = _rng.normal(size=_shape[:2])
+    _ref.backward(_torch.tensor(_dout))
+    _out, _cache = unpack(call(global_avg_pool_forward, _x), 2, "global_avg_pool_forward")
+    assert_shape(_out, _shape[:2], name=f"global_avg_pool_forward(x {_shape}): out")
+    assert_close(_out, _ref.detach().numpy(), rtol=1e-12, atol=1e-12, name=f"global_avg_pool_forward(x {_shape}): out")
+    _dx = call(global_avg_pool_backward, _dout, _cache)
+    assert_close(_dx, _xt.grad.numpy(), rtol=1e-12, atol=1e-12, name=f"global_avg_pool_backward after x {_shape}: dx")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Written answer (2 points).** Give two advantages of ending a CNN with global average
+# pooling followed by one dense layer, compared with flattening the last feature maps into
+# a long vector followed by dense layers. What does the network lose by averaging? Answer in
+# two to four sentences in the cell below.
+
+# %% [markdown] nbgrader="answer" grade_id="written_global_pool" points=2
+# *Model answer.* Global average pooling has no parameters, whereas a dense layer on the
+# flattened maps needs $C H W$ weights per output unit — most of a classic CNN's parameters —
+# so the model is much smaller and overfits less. The output no longer depends on $H$ and
+# $W$, so the same network accepts images of any size, and the result is invariant to where
+# in the image a feature occurs. What is lost is the position: the classifier only sees
+# *whether* (and how strongly) each feature is present, not where.
+
+# %% [markdown]
+# ## 7. Transposed convolution
+#
+# A convolution with stride $s$ shrinks an image; decoders, segmentation networks and GANs
+# need the opposite. The **transposed convolution** goes the other way: every input pixel
+# $x_{n,c,i,j}$ *paints* a copy of its kernel $w_{c,:,:,:}$, scaled by its value, onto the
+# output at position $(s i, s j)$; where copies overlap they add up. Then `padding` rows and
+# columns are cut away from each side and the bias is added:
+#
+# $$\text{full}_{n,f,\,s i + u,\, s j + v} \mathrel{+}= \sum_c x_{n,c,i,j}\, w_{c,f,u,v},
+#   \qquad \text{out} = \text{full}[p : H_f - p,\; p : W_f - p] + b_f,$$
+#
+# with $H_f = s(H - 1) + K_H$, so the output is $H' = s(H - 1) - 2p + K_H$ high (and $W'$
+# alike). As in PyTorch's `F.conv_transpose2d`, the weight has shape
+# $(C_\text{in}, C_\text{out}, K_H, K_W)$ — input channels first.
+#
+# The name comes from linear algebra: writing conv2d as a matrix $A$ acting on the flattened
+# image, the transposed convolution multiplies by $A^\top$. It is **not** the inverse of a
+# convolution, only its transpose — which is exactly what the backward pass of conv2d
+# applies to `dout`. We check that below.
+#
+# **Exercise.** Write `conv_transpose2d_forward` and `conv_transpose2d_backward`. A loop over
+# the $K_H K_W$ kernel offsets $(u, v)$ is fine (each offset adds to one strided slice of
+# `full`, as in col2im); no loops over the batch, the channels or the positions.
+
+# %% nbgrader="solution" grade_id="conv_transpose"
+def conv_transpose2d_forward(x, w, b, stride=1, padding=0):
+    """Forward pass of a 2-D transposed convolution, as torch.nn.functional.conv_transpose2d.
+
+    Args:
+        x: float64 array of shape (N, C_in, H, W).
+        w: float64 array of shape (C_in, C_out, KH, KW) (input channels first, as in torch).
+        b: float64 array of shape (C_out,).
+        stride: int >= 1, the step between the kernel copies of neighbouring input pixels.
+        padding: int >= 0, rows and columns cut away from each side of the result.
+
+    Returns:
+        out: float64 array of shape (N, C_out, H', W'), H' = stride (H - 1) - 2 padding + KH,
+            W' = stride (W - 1) - 2 padding + KW.
+        cache: whatever conv_transpose2d_backward needs. The arguments stay unchanged.
+    """
+    ### BEGIN SOLUTION
+    N, C, H, W = x.shape
+    _, F, KH, KW = w.shape
+    s, p = stride, padding
+    Hf, Wf = s * (H - 1) + KH, s * (W - 1) + KW
+    xw = np.einsum("nchw,cfuv->nfuvhw", x, w)                               # (N, F, KH, KW, H, W)
+    full = np.zeros((N, F, Hf, Wf))
+    for u in range(KH):
+        for v in range(KW):
+            full[:, :, u:u + s * (H - 1) + 1:s, v:v + s * (W - 1) + 1:s] += xw[:, :, u, v]
+    out = full[:, :, p:Hf - p, p:Wf - p] + b[:, None, None]
+    cache = (x, w, stride, padding)
+    return out, cache
+    ### END SOLUTION
+
+
+def conv_transpose2d_backward(dout, cache):
+    """Backward pass of conv_transpose2d_forward.
+
+    Args:
+        dout: float64 array of shape (N, C_out, H', W').
+        cache: the cache returned by conv_transpose2d_forward.
+
+    Returns:
+        (dx, dw, db): float64 arrays of shapes (N, C_in, H, W), (C_in, C_out, KH, KW) and
+        (C_out,). The arguments stay unchanged.
+    """
+    ### BEGIN SOLUTION
+    x, w, s, p = cache
+    N, C, H, W = x.shape
+    _, F, KH, KW = w.shape
+    Hf, Wf = s * (H - 1) + KH, s * (W - 1) + KW
+    dfull = np.zeros((N, F, Hf, Wf))
+    dfull[:, :, p:Hf - p, p:Wf - p] = dout
+    dx = np.zeros((N, C, H, W))
+    dw = np.zeros(w.shape)
+    for u in range(KH):
+        for v in range(KW):
+            g = dfull[:, :, u:u + s * (H - 1) + 1:s, v:v + s * (W - 1) + 1:s]   # (N, F, H, W)
+            dx += np.einsum("nfhw,cf->nchw", g, w[:, :, u, v])
+            dw[:, :, u, v] = np.einsum("nfhw,nchw->cf", g, x)
+    db = dout.sum(axis=(0, 2, 3))
+    return dx, dw, db
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_conv_transpose" points=5
+# One 2x2 image, a 2x2 kernel of ones, stride 2: each pixel paints its own 2x2 block.
+_x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+_w = np.ones((1, 1, 2, 2))
+_b = np.array([0.5])
+_label = "conv_transpose2d_forward(x (1, 1, 2, 2), w = ones (1, 1, 2, 2), b=[0.5], stride=2)"
+_out, _cache = unpack(call(conv_transpose2d_forward, _x, _w, _b, stride=2), 2, "conv_transpose2d_forward")
+assert_shape(_out, (1, 1, 4, 4), name=f"{_label}: out")
+assert_close(_out, np.kron([[1.0, 2.0], [3.0, 4.0]], np.ones((2, 2)))[None, None] + 0.5, name=f"{_label}: out")
+# Stride 1, kernel [[1, 2], [3, 4]]: the copies overlap and add up; padding=1 keeps the middle.
+_w = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+_expected = np.array([[1.0, 4.0, 4.0], [6.0, 20.0, 16.0], [9.0, 24.0, 16.0]])
+_label = "conv_transpose2d_forward(x [[1, 2], [3, 4]], w [[1, 2], [3, 4]], b=[0])"
+_out, _cache = unpack(call(conv_transpose2d_forward, _x, _w, np.zeros(1)), 2, "conv_transpose2d_forward")
+assert_shape(_out, (1, 1, 3, 3), name=f"{_label}: out")
+assert_close(_out, _expected[None, None], name=f"{_label}: out (no kernel flip)")
+_out, _ = unpack(call(conv_transpose2d_forward, _x, _w, np.zeros(1), padding=1), 2, "conv_transpose2d_forward")
+assert_close(_out, [[[[20.0]]]], name=f"{_label[:-1]}, padding=1): out (one row and column cut from each side)")
+_dx, _dw, _db = unpack(call(conv_transpose2d_backward, np.ones((1, 1, 3, 3)), _cache), 3,
+                       "conv_transpose2d_backward")
+assert_shape(_dx, (1, 1, 2, 2), name="conv_transpose2d_backward(dout = ones (1, 1, 3, 3)): dx")
+assert_close(_dx, np.full((1, 1, 2, 2), 10.0), name="conv_transpose2d_backward(dout = ones): dx (sum of the kernel)")
+assert_close(_dw, np.full((1, 1, 2, 2), 10.0), name="conv_transpose2d_backward(dout = ones): dw (sum of x)")
+assert_close(_db, [9.0], name="conv_transpose2d_backward(dout = ones (1, 1, 3, 3)): db")
+### BEGIN HIDDEN TESTS
+import torch as _torch
+import torch.nn.functional as _F
+
+_rng = np.random.default_rng(607)
+for _N, _C, _Fo, _H, _W, _KH, _KW, _s, _p in [
+        (1, 1, 1, 1, 1, 1, 1, 1, 0), (1, 2, 3, 3, 5, 3, 2, 1, 0), (2, 3, 2, 4, 4, 3, 3, 2, 1),
+        (3, 2, 4, 5, 3, 2, 4, 2, 0), (1, 3, 1, 2, 6, 4, 3, 3, 1), (2, 1, 2, 6, 5, 5, 5, 2, 2),
+        (4, 2, 2, 3, 3, 3, 3, 1, 1)]:
+    _x, _w, _b = _rng.normal(size=(_N, _C, _H, _W)), _rng.normal(size=(_C, _Fo, _KH, _KW)), _rng.normal(size=_Fo)
+    _ts = [_torch.tensor(_a, requires_grad=True) for _a in (_x, _w, _b)]
+    _ref = _F.conv_transpose2d(*_ts, stride=_s, padding=_p)
+    _dout = _rng.normal(size=tuple(_ref.shape))
+    _ref.backward(_torch.tensor(_dout))
+    _label = f"x {_x.shape}, w {_w.shape}, stride={_s}, padding={_p}"
+    _out, _cache = unpack(call(conv_transpose2d_forward, _x, _w, _b, stride=_s, padding=_p), 2,
+                          "conv_transpose2d_forward")
+    assert_shape(_out, tuple(_ref.shape), name=f"conv_transpose2d_forward({_label}): out")
+    assert_close(_out, _ref.detach().numpy(), rtol=1e-10, atol=1e-11, name=f"conv_transpose2d_forward({_label}): out")
+    _grads = unpack(call(conv_transpose2d_backward, _dout, _cache), 3, "conv_transpose2d_backward")
+    for _g, _t, _what in zip(_grads, _ts, ["dx", "dw", "db"], strict=True):
+        assert_close(_g, _t.grad.numpy(), rtol=1e-10, atol=1e-11, name=f"conv_transpose2d_backward after {_label}: "
+                     f"{_what}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **The gradient of conv2d is a transposed convolution.** Take a strided, padded conv2d and
+# its backward pass. Feeding `dout` through `conv_transpose2d_forward` with the *same* weight
+# array (conv2d's $(F, C, K_H, K_W)$ is the $(C_\text{in}, C_\text{out}, K_H, K_W)$ of the
+# transposed convolution that goes back from $F$ to $C$ channels), no bias, and the same
+# stride and padding gives exactly conv2d's `dx`:
+
+# %%
+_rng = np.random.default_rng(0)
+x_demo, w_demo = _rng.normal(size=(2, 3, 7, 7)), _rng.normal(size=(4, 3, 3, 3))
+out_demo, cache_demo = conv2d_forward(x_demo, w_demo, np.zeros(4), stride=2, padding=1)
+dout_demo = _rng.normal(size=out_demo.shape)
+dx_demo, _, _ = conv2d_backward(dout_demo, cache_demo)
+up_demo, _ = conv_transpose2d_forward(dout_demo, w_demo, np.zeros(3), stride=2, padding=1)
+print("conv2d:", x_demo.shape, "->", out_demo.shape, "  transposed:", dout_demo.shape, "->", up_demo.shape)
+print("max |conv_transpose2d(dout) - dx| =", np.abs(up_demo - dx_demo).max())
+
+# %% [markdown]
+# (When $(H + 2p - K_H)$ is not a multiple of the stride, conv2d ignores the last rows, and
+# the transposed convolution comes out that many rows short; PyTorch's `output_padding`
+# argument adds them back.)
+#
+# ## 8. What a convolution saves: parameters and FLOPs
+#
+# A convolution is a dense layer with two constraints: each output sees only a $K \times K$
+# window (locality), and all positions share the same weights (weight sharing). Both save a
+# lot. Compare a conv layer with a dense layer that maps the same flattened input
+# ($C_\text{in} H W$ numbers) to the same flattened output ($C_\text{out} H' W'$ numbers):
+#
+# | | parameters | FLOPs |
+# |---|---|---|
+# | conv, $K \times K$ | $C_\text{out}(C_\text{in} K^2 + 1)$ | $2\, C_\text{out} H' W' \cdot C_\text{in} K^2$ |
+# | dense | $(C_\text{in} H W + 1)\, C_\text{out} H' W'$ | $2\, C_\text{in} H W \cdot C_\text{out} H' W'$ |
+#
+# **Convention:** one multiply–add counts as **2 FLOPs** (a multiplication and an addition);
+# the bias additions are not counted. (Many papers report multiply–adds, "MACs", instead:
+# half these numbers.) $H' \times W'$ is the conv's output size, from section 3.
+#
+# **Exercise.** Write `count_params_and_flops`.
+
+# %% nbgrader="solution" grade_id="params_flops"
+def count_params_and_flops(c_in, c_out, height, width, kernel_size, stride=1, padding=0):
+    """Parameters and FLOPs of a conv layer, and of a dense layer with the same input and output sizes.
+
+    The conv layer has c_out filters of size kernel_size x kernel_size (square), a bias per
+    filter, the given stride and padding, on an input of shape (c_in, height, width). The dense
+    layer maps the flattened input (c_in height width numbers) to the flattened conv output
+    (c_out H' W' numbers), with a bias per output. FLOPs: one multiply-add counts as 2, the
+    bias additions are not counted.
+
+    Args:
+        c_in, c_out, height, width, kernel_size: ints >= 1; stride >= 1, padding >= 0 ints.
+
+    Returns:
+        (conv_params, conv_flops, dense_params, dense_flops): four Python ints.
+    """
+    ### BEGIN SOLUTION
+    k = kernel_size
+    h_out = (height + 2 * padding - k) // stride + 1
+    w_out = (width + 2 * padding - k) // stride + 1
+    n_in, n_out = c_in * height * width, c_out * h_out * w_out
+    conv_params = c_out * (c_in * k * k + 1)
+    conv_flops = 2 * n_out * c_in * k * k
+    dense_params = (n_in + 1) * n_out
+    dense_flops = 2 * n_in * n_out
+    return conv_params, conv_flops, dense_params, dense_flops
+    ### END SOLUTION
+
+
+# %% nbgrader="tests" grade_id="test_params_flops" points=3
+_names = ["conv_params", "conv_flops", "dense_params", "dense_flops"]
+
+
+def _check_counts(args, kwargs, expected):
+    """Call count_params_and_flops and compare its four integers with the expected ones."""
+    _label = f"count_params_and_flops{tuple(args)}" + (f" with {kwargs}" if kwargs else "")
+    _got = unpack(call(count_params_and_flops, *args, **kwargs), 4, "count_params_and_flops")
+    for _name, _g, _e in zip(_names, _got, expected, strict=True):
+        assert_equal_int(_g, _e, name=f"{_label}: {_name}")
+
+
+# 1 -> 1 channel, 4x4 image, 3x3 kernel: a 2x2 output; 9 weights + 1 bias.
+_check_counts((1, 1, 4, 4, 3), {}, (10, 2 * 4 * 9, (16 + 1) * 4, 2 * 16 * 4))
+# 3 -> 8 channels, 32x32, 3x3 kernel, padding 1: a 32x32 output.
+_check_counts((3, 8, 32, 32, 3), {"padding": 1}, (8 * 28, 2 * 8 * 1024 * 27, (3072 + 1) * 8192, 2 * 3072 * 8192))
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(608)
+for _ in range(30):
+    _ci, _co, _k = (int(v) for v in _rng.integers(1, 6, size=3))
+    _s, _p = int(_rng.integers(1, 4)), int(_rng.integers(0, 3))
+    _h, _w = int(_rng.integers(_k, 20)), int(_rng.integers(_k, 20))
+    _ho, _wo = (_h + 2 * _p - _k) // _s + 1, (_w + 2 * _p - _k) // _s + 1
+    _n_in, _n_out = _ci * _h * _w, _co * _ho * _wo
+    _check_counts((_ci, _co, _h, _w, _k), {"stride": _s, "padding": _p},
+                  (_co * (_ci * _k * _k + 1), 2 * _n_out * _ci * _k * _k, (_n_in + 1) * _n_out, 2 * _n_in * _n_out))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# For a first layer on a small color image (3 → 64 channels, $32 \times 32$, $3 \times 3$
+# kernels, padding 1) the dense layer needs over a hundred thousand times as many parameters:
+
+# %%
+for _args in [(3, 64, 32, 32, 3, 1, 1), (64, 64, 32, 32, 3, 1, 1), (64, 32, 32, 32, 3, 2, 1)]:
+    _cp, _cf, _dp, _df = count_params_and_flops(*_args)
+    print(f"c_in={_args[0]:3d} c_out={_args[1]:3d} stride={_args[5]}:  conv {_cp:>9,d} params {_cf:>14,d} FLOPs"
+          f"   dense {_dp:>15,d} params {_df:>17,d} FLOPs   ratios {_dp / _cp:,.0f} and {_df / _cf:,.0f}")
+
+# %% [markdown]
+# The two savings differ. Weight sharing divides the *parameters* by the number of output
+# positions, but every position is still computed; only locality saves *FLOPs*, by the factor
+# $HW / K^2$ (here $1024 / 9 \approx 114$) — which is why convolutions are cheap to store
+# but still the bulk of a CNN's compute.
+
+# %% [markdown]
+# **Concept check 4.** A convolution layer with $3 \times 3$ kernels and a bias per filter maps
+# 64 input channels to 128 output channels. How many parameters does it have? Set
+# `q4_answer` to that number (an integer).
+
+# %% nbgrader="solution" grade_id="q4_conv_params"
+# q4_answer = ...
+### BEGIN SOLUTION
+q4_answer = 128 * (64 * 3 * 3 + 1)
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q4_conv_params" points=1
+assert_that("q4_answer" in globals(), "q4_answer is not set yet: run its cell after answering")
+assert_scalar(q4_answer, name="q4_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q4_answer, 73856, name="q4_answer", rtol=0.0, atol=1e-9)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Concept check 5.** What does a $1 \times 1$ convolution (stride 1, no padding) with
+# $C_\text{in}$ input and $C_\text{out}$ output channels do?
+#
+# - `"a"`: it blurs each channel with a small averaging filter;
+# - `"b"`: it applies the same dense layer $C_\text{in} \to C_\text{out}$ to the channel vector of every pixel, independently;
+# - `"c"`: it halves the height and width of the feature maps;
+# - `"d"`: nothing useful — it only multiplies each channel by a constant.
+#
+# Which is it? Set `q5_answer` to `"a"`, `"b"`, `"c"` or `"d"`.
+
+# %% nbgrader="solution" grade_id="q5_one_by_one"
+# q5_answer = ...
+### BEGIN SOLUTION
+q5_answer = "b"
+### END SOLUTION
+
+# %% nbgrader="tests" grade_id="test_q5_one_by_one" points=1
+assert_that("q5_answer" in globals(), "q5_answer is not set yet: run its cell after answering")
+assert_choice(q5_answer, ["a", "b", "c", "d"], name="q5_answer")
+### BEGIN HIDDEN TESTS
+assert_answer(q5_answer, "b", name="q5_answer")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 9. Convolution explorer
+#
+# Before training a network, play with one convolution. The explorer runs **your**
+# `conv2d_forward` on one image (a digit or a simple pattern) with one $3 \times 3$ kernel.
+# Move the sliders and watch how stride, padding and dilation change the output's size — the
+# formula of section 3 is shown with the current numbers — and which input pixels one output
+# pixel sees (the green window; pick the output pixel with "output pixel"). Things to try:
+#
+# - the identity kernel with padding 1: the output is the input;
+# - "vertical edges" on the digit and on the stripes: positive on one side of an edge,
+#   negative on the other;
+# - dilation 2 and 3: the same nine weights spread over a $5 \times 5$ or $7 \times 7$ window;
+# - stride 2 on the $8 \times 8$ digit with and without padding.
+
+# %%
+from IPython.display import display
+
+from helpers.explorers.cnn import convolution_explorer
+
+conv_explorer = convolution_explorer(conv2d_forward, image="digit 3", kernel="vertical edges", padding=1)
+display(conv_explorer)
+
+# %% [markdown]
+# ## 10. A CNN for handwritten digits
+#
+# Time to put the layers together. The network below works on scikit-learn's $8 \times 8$
+# digits (1797 images; 1347 for training, 450 kept for the test) and uses your `conv2d_*`,
+# `max_pool2d_*` and, from earlier chapters, the affine layer, the ReLU, the softmax
+# cross-entropy and Adam:
+#
+# | layer | output shape |
+# |---|---|
+# | input | $(N, 1, 8, 8)$ |
+# | conv $3 \times 3$, 32 filters, padding 1, ReLU | $(N, 32, 8, 8)$ |
+# | max pool $2 \times 2$ | $(N, 32, 4, 4)$ |
+# | conv $3 \times 3$, 64 filters, padding 1, ReLU | $(N, 64, 4, 4)$ |
+# | max pool $2 \times 2$ | $(N, 64, 2, 2)$ |
+# | flatten, affine | $(N, 10)$ |
+#
+# That is about 24 000 weights — fewer than the MLP of chapter 04 — and the training
+# images are shifted by up to one pixel at random (**data augmentation**), which costs
+# nothing and teaches the network that a digit moved by a pixel is still the same digit.
+# The backward pass runs the layers in reverse and also returns the gradient with respect
+# to the input image, which we use after the training. Nothing to write here: run it (about
+# 10 seconds).
+
+# %%
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from dllib.ch03_mlp import (
+    affine_backward,
+    affine_forward,
+    relu_backward,
+    relu_forward,
+    softmax_cross_entropy_loss,
+)
+from dllib.ch05_optimization import Adam, cosine_lr, minibatches
+
+threadpool_limits(1)  # small matrices: one BLAS thread is faster than several
+
+digits_data = load_digits()
+cnn_images, cnn_labels = (digits_data.images / 16.0)[:, None], digits_data.target    # (1797, 1, 8, 8)
+X_train, X_test, y_train, y_test = train_test_split(cnn_images, cnn_labels, test_size=450, stratify=cnn_labels,
+                                                    random_state=0)  # a fixed split, every digit in proportion
+
+
+def init_cnn(rng, c1=32, c2=64, classes=10):
+    """Kaiming-normal weights for conv(1 -> c1) - pool - conv(c1 -> c2) - pool - affine."""
+    return {
+        "W1": rng.normal(0.0, np.sqrt(2.0 / 9), size=(c1, 1, 3, 3)), "b1": np.zeros(c1),
+        "W2": rng.normal(0.0, np.sqrt(2.0 / (9 * c1)), size=(c2, c1, 3, 3)), "b2": np.zeros(c2),
+        "W3": rng.normal(0.0, np.sqrt(1.0 / (4 * c2)), size=(4 * c2, classes)), "b3": np.zeros(classes),
+    }
+
+
+def cnn_forward(params, x):
+    """Class scores (N, 10) for images x (N, 1, 8, 8), and the caches for cnn_backward."""
+    h, conv1 = conv2d_forward(x, params["W1"], params["b1"], padding=1)
+    h, relu1 = relu_forward(h)
+    h, pool1 = max_pool2d_forward(h, 2)
+    h, conv2 = conv2d_forward(h, params["W2"], params["b2"], padding=1)
+    h, relu2 = relu_forward(h)
+    h, pool2 = max_pool2d_forward(h, 2)
+    scores, fc = affine_forward(h.reshape(len(x), -1), params["W3"], params["b3"])
+    return scores, (conv1, relu1, pool1, conv2, relu2, pool2, fc, h.shape)
+
+
+def cnn_backward(dscores, caches):
+    """Gradients of every parameter, and dx (N, 1, 8, 8), from dscores = dL/dscores."""
+    conv1, relu1, pool1, conv2, relu2, pool2, fc, pooled_shape = caches
+    grads = {}
+    dh, grads["W3"], grads["b3"] = affine_backward(dscores, fc)
+    dh = relu_backward(max_pool2d_backward(dh.reshape(pooled_shape), pool2), relu2)
+    dh, grads["W2"], grads["b2"] = conv2d_backward(dh, conv2)
+    dh = relu_backward(max_pool2d_backward(dh, pool1), relu1)
+    dx, grads["W1"], grads["b1"] = conv2d_backward(dh, conv1)
+    return grads, dx
+
+
+def random_shift(x, rng):
+    """Shift every image by -1, 0 or +1 pixel in each direction (zeros come in at the border)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    offsets = rng.integers(0, 3, size=(len(x), 2))
+    return np.stack([padded[n, :, u:u + 8, v:v + 8] for n, (u, v) in enumerate(offsets)])
+
+
+def accuracy(params, x, y):
+    return float(np.mean(cnn_forward(params, x)[0].argmax(axis=1) == y))
+
+
+def train_cnn(epochs=30, lr=3e-3, batch_size=32, seed=0):
+    """Adam with a cosine learning-rate schedule; returns the parameters and the history."""
+    rng = np.random.default_rng(seed)
+    params = init_cnn(rng)
+    optimizer = Adam(params, lr=lr)
+    steps = epochs * int(np.ceil(len(y_train) / batch_size))
+    history = {"loss": [], "test_acc": []}
+    step = 0
+    for _ in (bar := tqdm(range(epochs), desc="training the CNN", unit="epoch")):
+        losses = []
+        for xb, yb in minibatches(X_train, y_train, batch_size, rng=rng):
+            scores, caches = cnn_forward(params, random_shift(xb, rng))
+            loss, dscores = softmax_cross_entropy_loss(scores, yb)
+            grads, _ = cnn_backward(dscores, caches)
+            optimizer.lr = cosine_lr(step, lr, steps)
+            optimizer.step(grads)
+            losses.append(loss)
+            step += 1
+        history["loss"].append(float(np.mean(losses)))
+        history["test_acc"].append(accuracy(params, X_test, y_test))
+        bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", test_acc=f"{history['test_acc'][-1]:.3f}")
+    return params, history
+
+
+start = time.perf_counter()
+cnn_params, cnn_history = train_cnn()
+cnn_seconds = time.perf_counter() - start
+cnn_test_accuracy = accuracy(cnn_params, X_test, y_test)
+print(f"test accuracy {cnn_test_accuracy:.2%} ({round((1 - cnn_test_accuracy) * len(y_test))} of "
+      f"{len(y_test)} test digits wrong), training time {cnn_seconds:.1f} s")
+
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.5))
+ax_loss.semilogy(np.arange(1, len(cnn_history["loss"]) + 1), cnn_history["loss"])
+ax_loss.set(xlabel="epoch", ylabel="training loss (log)", title="Learning curve")
+ax_acc.plot(np.arange(1, len(cnn_history["test_acc"]) + 1), cnn_history["test_acc"], color="C1")
+ax_acc.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.9, 1.0), title="Test accuracy")
+plt.show()
+
+# %% [markdown]
+# About 99 % of the test digits right, in seconds, on one core. (Strictly, picking the
+# architecture while looking at the test accuracy makes it a validation accuracy; chapter 04
+# showed how to keep a separate validation set — we allow ourselves the shortcut here.)
+#
+# **Saliency maps.** Which pixels does the network look at? One simple answer is the gradient
+# of the score of the correct class with respect to the input image,
+# $\partial s_{y} / \partial x$: pixels where a small change moves the score a lot. It is the
+# backward pass you already have, started from $d\text{scores}$ = 1 for the correct class and
+# 0 elsewhere instead of the gradient of the loss. Red pixels raise the score when they get
+# darker, blue ones lower it.
+
+# %%
+saliency_digits = X_test[:6]
+scores, caches = cnn_forward(cnn_params, saliency_digits)
+one_hot = np.zeros_like(scores)
+one_hot[np.arange(len(saliency_digits)), y_test[:6]] = 1.0
+_, saliency = cnn_backward(one_hot, caches)                        # (6, 1, 8, 8)
+
+fig, axes = plt.subplots(2, 6, figsize=(11, 4))
+for k in range(6):
+    axes[0, k].imshow(saliency_digits[k, 0], cmap="gray_r")
+    axes[0, k].set_title(f"label {y_test[k]}, predicted {scores[k].argmax()}", fontsize=9)
+    limit = np.abs(saliency[k, 0]).max()
+    axes[1, k].imshow(saliency[k, 0], cmap="RdBu_r", vmin=-limit, vmax=limit)
+for ax in axes.ravel():
+    ax.set(xticks=[], yticks=[])
+axes[1, 0].set_ylabel("∂ score / ∂ pixel")
+plt.show()
+
+# %% [markdown]
+# The maps are noisy: a gradient only says what a tiny change of each pixel would do, not why
+# the network decided. Still, the large values sit on the strokes and in the gaps between
+# them, where ink added or removed would turn the digit into another one — look at the blue
+# in the hole of the 0: ink there lowers the score of "0" (it starts to look like an 8).
+# Smoothing such maps (averaging the gradients of many noisy copies of the image) and
+# multiplying them by the input are the first steps of most visualization methods.

@@ -196,4 +196,88 @@ POOLING = [
          kind="inplace"),
 ]
 
-MUTANTS: list[Mutant] = [*CORR_CONV1D, *CONV_NAIVE, *CONV_SHAPE, *CONV_FAST, *POOLING]
+GLOBAL_AVG_POOL = [
+    # global_avg_pool_forward
+    edit("global_avg_pool", "sums each channel instead of averaging it",
+         ("out = x.mean(axis=(2, 3))", "out = x.sum(axis=(2, 3))")),
+    edit("global_avg_pool", "averages over the channels instead of over the positions",
+         ("out = x.mean(axis=(2, 3))", "out = x.mean(axis=1)")),
+    edit("global_avg_pool", "takes the maximum of each channel (global max pooling) instead of the mean",
+         ("out = x.mean(axis=(2, 3))", "out = x.max(axis=(2, 3))")),
+    edit("global_avg_pool", "computes the mean in float32 (keep float64)",
+         ("out = x.mean(axis=(2, 3))", "out = x.mean(axis=(2, 3), dtype=np.float32)"), kind="dtype"),
+    # global_avg_pool_backward
+    edit("global_avg_pool", "backward forgets to divide by the number of positions H W",
+         ("dx += dout[:, :, None, None] / (H * W)", "dx += dout[:, :, None, None]")),
+    edit("global_avg_pool", "backward divides by H only instead of H W",
+         ("dx += dout[:, :, None, None] / (H * W)", "dx += dout[:, :, None, None] / H"), kind="edge"),
+    edit("global_avg_pool", "backward divides dout in place (dout /= H * W), changing the caller's array",
+         ("dx += dout[:, :, None, None] / (H * W)", "dout /= H * W\n    dx += dout[:, :, None, None]"),
+         kind="inplace"),
+    edit("global_avg_pool", "backward sends the whole gradient to the first position of each channel",
+         ("dx += dout[:, :, None, None] / (H * W)", "dx[:, :, 0, 0] += dout"), kind="edge"),
+]
+
+CONV_TRANSPOSE = [
+    # conv_transpose2d_forward
+    edit("conv_transpose", "flips the kernel before painting it",
+         ('xw = np.einsum("nchw,cfuv->nfuvhw", x, w)', 'xw = np.einsum("nchw,cfuv->nfuvhw", x, w[:, :, ::-1, ::-1])')),
+    edit("conv_transpose", "forgets the bias", ("out = full[:, :, p:Hf - p, p:Wf - p] + b[:, None, None]",
+                                                "out = full[:, :, p:Hf - p, p:Wf - p]"), kind="ignored"),
+    edit("conv_transpose", "places the kernel copies one pixel apart whatever the stride",
+         ("            full[:, :, u:u + s * (H - 1) + 1:s, v:v + s * (W - 1) + 1:s] +=",
+          "            full[:, :, u:u + H, v:v + W] +="), kind="ignored"),
+    edit("conv_transpose", "cuts the padding from the bottom and right only (2 p rows from one side)",
+         ("out = full[:, :, p:Hf - p, p:Wf - p]", "out = full[:, :, :Hf - 2 * p, :Wf - 2 * p]"), kind="edge"),
+    edit("conv_transpose", "adds padding around the output instead of cutting it away",
+         ("out = full[:, :, p:Hf - p, p:Wf - p]", "out = np.pad(full, ((0, 0), (0, 0), (p, p), (p, p)))"),
+         kind="ignored"),
+    edit("conv_transpose", "computes the output in float32 (keep float64)",
+         ("+ b[:, None, None]\n    cache = (x, w, stride, padding)",
+          "+ b[:, None, None]\n    out = out.astype(np.float32)\n    cache = (x, w, stride, padding)"), kind="dtype"),
+    # conv_transpose2d_backward
+    edit("conv_transpose", "dx uses the kernel flipped (the gradient of a transposed convolution does not flip)",
+         ('dx += np.einsum("nfhw,cf->nchw", g, w[:, :, u, v])',
+          'dx += np.einsum("nfhw,cf->nchw", g, w[:, :, KH - 1 - u, KW - 1 - v])')),
+    edit("conv_transpose", "places dout at the top-left of the uncut output (the padding offset ignored)",
+         ("dfull[:, :, p:Hf - p, p:Wf - p] = dout", "dfull[:, :, :Hf - 2 * p, :Wf - 2 * p] = dout"), kind="edge"),
+    edit("conv_transpose", "backward reads dout one pixel apart whatever the stride",
+         ("g = dfull[:, :, u:u + s * (H - 1) + 1:s, v:v + s * (W - 1) + 1:s]", "g = dfull[:, :, u:u + H, v:v + W]"),
+         kind="ignored"),
+    edit("conv_transpose", "bias gradient averaged over the batch instead of summed",
+         ("db = dout.sum(axis=(0, 2, 3))\n    return dx, dw, db", "db = dout.sum(axis=(0, 2, 3)) / N\n    return dx, dw, db")),
+    edit("conv_transpose", "dw is the cached weight array itself (dw = w; dw[:] = 0), which wipes the weights in the cache",
+         ("dw = np.zeros(w.shape)", "dw = w\n    dw[:] = 0.0"), kind="inplace"),
+    edit("conv_transpose", "dw computed in float32 (keep float64)",
+         ("dw = np.zeros(w.shape)", "dw = np.zeros(w.shape, dtype=np.float32)"), kind="dtype"),
+]
+
+PARAMS_FLOPS = [
+    # count_params_and_flops
+    edit("params_flops", "counts a multiply-add as one FLOP (MACs); the stated convention is 2 FLOPs",
+         ("conv_flops = 2 * n_out * c_in * k * k", "conv_flops = n_out * c_in * k * k"),
+         ("dense_flops = 2 * n_in * n_out", "dense_flops = n_in * n_out")),
+    edit("params_flops", "forgets the conv layer's biases",
+         ("conv_params = c_out * (c_in * k * k + 1)", "conv_params = c_out * c_in * k * k")),
+    edit("params_flops", "counts a conv bias per output position instead of per filter",
+         ("conv_params = c_out * (c_in * k * k + 1)", "conv_params = c_out * c_in * k * k + n_out")),
+    edit("params_flops", "forgets the dense layer's biases",
+         ("dense_params = (n_in + 1) * n_out", "dense_params = n_in * n_out")),
+    edit("params_flops", "conv FLOPs for one output position only (H' W' forgotten)",
+         ("conv_flops = 2 * n_out * c_in * k * k", "conv_flops = 2 * c_out * c_in * k * k")),
+    edit("params_flops", "output size ignores the stride",
+         ("h_out = (height + 2 * padding - k) // stride + 1\n    w_out = (width + 2 * padding - k) // stride + 1",
+          "h_out = height + 2 * padding - k + 1\n    w_out = width + 2 * padding - k + 1"), kind="ignored"),
+    edit("params_flops", "output size ignores the padding",
+         ("h_out = (height + 2 * padding - k) // stride + 1\n    w_out = (width + 2 * padding - k) // stride + 1",
+          "h_out = (height - k) // stride + 1\n    w_out = (width - k) // stride + 1"), kind="ignored"),
+    edit("params_flops", "output width computed from the height (non-square inputs)",
+         ("w_out = (width + 2 * padding - k) // stride + 1", "w_out = (height + 2 * padding - k) // stride + 1"),
+         kind="edge"),
+    edit("params_flops", "divides with / for the output size, so the counts come out as floats",
+         ("h_out = (height + 2 * padding - k) // stride + 1\n    w_out = (width + 2 * padding - k) // stride + 1",
+          "h_out = (height + 2 * padding - k) / stride + 1\n    w_out = (width + 2 * padding - k) / stride + 1"),
+         kind="dtype"),
+]
+
+MUTANTS: list[Mutant] = [*CORR_CONV1D, *CONV_NAIVE, *CONV_SHAPE, *CONV_FAST, *POOLING, *GLOBAL_AVG_POOL, *CONV_TRANSPOSE, *PARAMS_FLOPS]

@@ -72,6 +72,8 @@ WIDGETS: dict[str, list[lab.Action]] = {
         dropdown("activation", "ReLU"),
         slider("layers", +5),
     ],
+    "06_cnn": [dropdown("kernel", "blur"), slider("stride", +1), slider("padding", +1),
+               slider("dilation", +1), slider("output pixel", +5), dropdown("image", "cross")],
 }
 
 CHAPTERS = Course.load(lab.ROOT).chapters

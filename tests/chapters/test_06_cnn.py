@@ -171,3 +171,99 @@ def test_the_stated_tie_convention_is_torchs():
     x = torch.tensor([[[[1.0, 3.0], [3.0, 2.0]]]], dtype=torch.float64, requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
     assert np.array_equal(x.grad[0, 0].numpy(), [[0.0, 1.0], [0.0, 0.0]])
+
+
+def test_global_avg_pool_agrees_with_torch(ns):
+    rng = np.random.default_rng(11)
+    for shape in [(1, 1, 1, 1), (1, 3, 4, 7), (5, 2, 6, 3), (2, 4, 9, 9)]:
+        x = rng.normal(size=shape)
+        xt = torch.tensor(x, requires_grad=True)
+        ref = F.adaptive_avg_pool2d(xt, 1)[:, :, 0, 0]
+        dout = rng.normal(size=shape[:2])
+        ref.backward(torch.tensor(dout))
+        out, cache = ns["global_avg_pool_forward"](x)
+        np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ns["global_avg_pool_backward"](dout, cache), xt.grad.numpy(), rtol=1e-12,
+                                   atol=1e-12)
+
+
+def test_conv_transpose2d_agrees_with_torch_on_random_shapes(ns):
+    rng = np.random.default_rng(12)
+    for _ in range(60):
+        N, C, Fo = (int(v) for v in rng.integers(1, 4, size=3))
+        H, W, KH, KW = (int(v) for v in rng.integers(1, 6, size=4))
+        s, p = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        if s * (H - 1) + KH - 2 * p < 1 or s * (W - 1) + KW - 2 * p < 1:
+            continue
+        x, w, b = rng.normal(size=(N, C, H, W)), rng.normal(size=(C, Fo, KH, KW)), rng.normal(size=Fo)
+        ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        ref = F.conv_transpose2d(*ts, stride=s, padding=p)
+        dout = rng.normal(size=tuple(ref.shape))
+        ref.backward(torch.tensor(dout))
+        copies = [a.copy() for a in (x, w, b, dout)]
+        out, cache = ns["conv_transpose2d_forward"](x, w, b, stride=s, padding=p)
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-10, atol=1e-11)
+        for got, t in zip(ns["conv_transpose2d_backward"](dout, cache), ts, strict=True):
+            assert got.dtype == np.float64
+            np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-10, atol=1e-11)
+        for a, c in zip((x, w, b, dout), copies, strict=True):
+            assert np.array_equal(a, c), "an argument was changed in place"
+
+
+def test_conv_transpose2d_is_the_gradient_of_conv2d(ns):
+    """conv_transpose2d(dout) with conv2d's weight, stride and padding is conv2d's dx."""
+    rng = np.random.default_rng(13)
+    for H, W, K, s, p in [(7, 7, 3, 2, 1), (5, 8, 3, 1, 0), (9, 5, 5, 2, 2), (6, 6, 2, 2, 0)]:
+        x, w = rng.normal(size=(2, 3, H, W)), rng.normal(size=(4, 3, K, K))
+        out, cache = ns["conv2d_forward"](x, w, np.zeros(4), stride=s, padding=p)
+        if (H + 2 * p - K) % s:
+            continue
+        dout = rng.normal(size=out.shape)
+        dx, _, _ = ns["conv2d_backward"](dout, cache)
+        up, _ = ns["conv_transpose2d_forward"](dout, w, np.zeros(3), stride=s, padding=p)
+        np.testing.assert_allclose(up, dx, rtol=1e-12, atol=1e-12)
+
+
+def test_params_and_flops_agree_with_torch_modules(ns):
+    """Parameter counts from torch.nn.Conv2d / nn.Linear; FLOPs = 2 x multiply-adds, counted by brute force."""
+    rng = np.random.default_rng(14)
+    for _ in range(20):
+        ci, co, k = (int(v) for v in rng.integers(1, 5, size=3))
+        s, p = int(rng.integers(1, 3)), int(rng.integers(0, 2))
+        h, w = int(rng.integers(k, 9)), int(rng.integers(k, 9))
+        conv = torch.nn.Conv2d(ci, co, k, stride=s, padding=p)
+        out_shape = conv(torch.zeros(1, ci, h, w)).shape
+        n_out = int(np.prod(out_shape))
+        dense = torch.nn.Linear(ci * h * w, n_out)
+        cp, cf, dp, df = ns["count_params_and_flops"](ci, co, h, w, k, s, p)
+        assert cp == sum(t.numel() for t in conv.parameters())
+        assert dp == sum(t.numel() for t in dense.parameters())
+        assert cf == 2 * n_out * ci * k * k
+        assert df == 2 * dense.weight.numel()
+        assert all(type(v) is int for v in (cp, cf, dp, df))
+
+
+def test_concept_answers():
+    import re as _re
+
+    src = SOURCE.read_text()
+
+    def answer(name):
+        return eval(_re.search(rf"^{name} = (.+)$", src, _re.M).group(1))
+
+    x = torch.zeros(1, 1, 32, 32)
+    assert answer("q1_answer") == F.conv2d(x, torch.zeros(1, 1, 5, 5), stride=2, padding=1).shape[-1]
+    # receptive field of conv3 -> pool2/2 -> conv3 by autograd (average pooling: max pooling has the same
+    # windows, but its gradient reaches only one pixel of each)
+    xr = torch.ones(1, 1, 40, 40, requires_grad=True)
+    h = F.conv2d(F.avg_pool2d(F.conv2d(xr, torch.ones(1, 1, 3, 3)), 2), torch.ones(1, 1, 3, 3))
+    h[0, 0, 4, 4].backward()
+    cols = np.flatnonzero(xr.grad[0, 0].abs().sum(0).numpy())
+    assert answer("q2_answer") == cols[-1] - cols[0] + 1
+    # 2x2 / 2 max pooling: the pixels that get a gradient, by autograd on a map without ties
+    xm = torch.randn(1, 1, 8, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    F.max_pool2d(xm, 2).sum().backward()
+    assert answer("q3_answer") == pytest.approx((xm.grad != 0).double().mean().item())
+    assert answer("q4_answer") == sum(t.numel() for t in torch.nn.Conv2d(64, 128, 3).parameters())
+    assert answer("q5_answer") == "b"
