@@ -122,9 +122,9 @@ def corr1d(x, k):
         out: float64 array of shape (L - K + 1,). The arguments stay unchanged.
     """
     ### BEGIN SOLUTION
-    n = x.shape[0] - k.shape[0] + 1
-    out = np.zeros(n)
-    for i in range(n):
+    length = x.shape[0] - k.shape[0] + 1
+    out = np.zeros(length)
+    for i in range(length):
         out[i] = np.sum(x[i:i + k.shape[0]] * k)
     return out
     ### END SOLUTION

@@ -26,7 +26,7 @@ CORR_CONV1D = [
          ("return corr1d(x, k[::-1])", "k[:] = k[::-1].copy()\n    return corr1d(x, k)"), kind="inplace"),
     # corr1d
     edit("corr_conv1d", "one position too few: L - K outputs instead of L - K + 1",
-         ("n = x.shape[0] - k.shape[0] + 1", "n = x.shape[0] - k.shape[0]"), kind="edge"),
+         ("length = x.shape[0] - k.shape[0] + 1", "length = x.shape[0] - k.shape[0]"), kind="edge"),
     edit("corr_conv1d", "correlation with the kernel flipped (that is the convolution)",
          ("out[i] = np.sum(x[i:i + k.shape[0]] * k)", "out[i] = np.sum(x[i:i + k.shape[0]] * k[::-1])")),
     edit("corr_conv1d", "drops the last kernel tap (x[i:i + K - 1] * k[:-1])",
@@ -35,7 +35,7 @@ CORR_CONV1D = [
          ("out[i] = np.sum(x[i:i + k.shape[0]] * k)",
           "window = x[i:i + k.shape[0]]\n        window *= k\n        out[i] = np.sum(window)"), kind="inplace"),
     edit("corr_conv1d", "collects the outputs in float32 (np.zeros(n, dtype=np.float32)): keep float64",
-         ("out = np.zeros(n)", "out = np.zeros(n, dtype=np.float32)"), kind="dtype"),
+         ("out = np.zeros(length)", "out = np.zeros(length, dtype=np.float32)"), kind="dtype"),
 ]
 
 CONV_NAIVE = [
