@@ -150,3 +150,40 @@ def avg_pool2d_backward(dout, cache):
         for v in range(k):
             dx[:, :, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s] += dout / (k * k)
     return dx
+
+def spatial_batchnorm_forward(x, gamma, beta, state, train=True):
+    """Batch normalization of every channel over the batch and all positions.
+
+    Args:
+        x: float64 array of shape (N, C, H, W). Not modified.
+        gamma, beta: float64 arrays of shape (C,). Not modified.
+        state: dict from init_batchnorm_state(C); updated in training mode as in
+            chapter 05's batchnorm_forward (over N H W values per channel).
+        train: True: batch statistics (and update `state`); False: running statistics.
+
+    Returns:
+        out: float64 array of shape (N, C, H, W).
+        cache: whatever spatial_batchnorm_backward needs.
+
+    Raises:
+        ValueError: in training mode with N H W < 2 (from batchnorm_forward).
+    """
+    N, C, H, W = x.shape
+    columns = x.transpose(0, 2, 3, 1).reshape(-1, C)                # (N H W, C): one channel per column
+    out, cache = batchnorm_forward(columns, gamma, beta, state, train)
+    return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Gradients of spatial batch normalization.
+
+    Args:
+        dout: float64 array of shape (N, C, H, W), the upstream gradient.
+        cache: the cache returned by spatial_batchnorm_forward.
+
+    Returns:
+        (dx, dgamma, dbeta): float64 arrays of shapes (N, C, H, W), (C,), (C,).
+    """
+    N, C, H, W = dout.shape
+    dcolumns, dgamma, dbeta = batchnorm_backward(dout.transpose(0, 2, 3, 1).reshape(-1, C), cache)
+    return dcolumns.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta

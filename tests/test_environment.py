@@ -24,9 +24,9 @@ def pip_pins() -> dict[str, str]:
 def conda_pins() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pins = {}
-    for dep in env["dependencies"]:
-        if isinstance(dep, dict):
-            continue
+    deps = [d for d in env["dependencies"] if isinstance(d, str)]
+    deps += [d for d in env["dependencies"] if isinstance(d, dict) for d in d.get("pip", []) if "==" in d]
+    for dep in deps:
         name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*=?=?\s*([^\s]*)", dep).groups()
         if name not in NOT_PACKAGES:
             pins[CONDA_NAMES.get(name, name).lower()] = version

@@ -280,4 +280,72 @@ PARAMS_FLOPS = [
          kind="dtype"),
 ]
 
-MUTANTS: list[Mutant] = [*CORR_CONV1D, *CONV_NAIVE, *CONV_SHAPE, *CONV_FAST, *POOLING, *GLOBAL_AVG_POOL, *CONV_TRANSPOSE, *PARAMS_FLOPS]
+SPATIAL_BATCHNORM = [
+    # spatial_batchnorm_forward
+    edit("spatial_batchnorm", "reshapes NCHW to (-1, C) without moving the channels last: columns mix channels and "
+         "positions", ("columns = x.transpose(0, 2, 3, 1).reshape(-1, C)", "columns = x.reshape(-1, C)"),
+         ("return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache", "return out.reshape(N, C, H, W), cache")),
+    edit("spatial_batchnorm", "normalises every pixel of every channel separately (over the batch only), as in "
+         "chapter 05, instead of per channel over N, H and W",
+         ("columns = x.transpose(0, 2, 3, 1).reshape(-1, C)", "columns = x.reshape(N, -1)"),
+         ("batchnorm_forward(columns, gamma, beta, state, train)",
+          "batchnorm_forward(columns, np.repeat(gamma, H * W), np.repeat(beta, H * W), state, train)"),
+         ("return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache", "return out.reshape(N, C, H, W), cache")),
+    edit("spatial_batchnorm", "always normalises with the batch statistics (train ignored)",
+         ("out, cache = batchnorm_forward(columns, gamma, beta, state, train)",
+          "out, cache = batchnorm_forward(columns, gamma, beta, state, True)"), kind="ignored"),
+    edit("spatial_batchnorm", "transposes back with the wrong axes (N, W, H, C -> ...): height and width swapped",
+         ("return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), cache",
+          "return out.reshape(N, W, H, C).transpose(0, 3, 2, 1), cache"), kind="edge"),
+    # spatial_batchnorm_backward
+    edit("spatial_batchnorm", "backward reshapes dout to (-1, C) without moving the channels last",
+         ("dcolumns, dgamma, dbeta = batchnorm_backward(dout.transpose(0, 2, 3, 1).reshape(-1, C), cache)\n"
+          "    return dcolumns.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta",
+          "dcolumns, dgamma, dbeta = batchnorm_backward(dout.reshape(-1, C), cache)\n"
+          "    return dcolumns.reshape(N, C, H, W), dgamma, dbeta")),
+    edit("spatial_batchnorm", "returns dgamma and dbeta in the wrong order",
+         ("return dcolumns.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta",
+          "return dcolumns.reshape(N, H, W, C).transpose(0, 3, 1, 2), dbeta, dgamma"), kind="order"),
+    edit("spatial_batchnorm", "backward treats the layer as a fixed affine map (dx = gamma dout / sigma): the "
+         "batch statistics' own gradient is missing",
+         ("dcolumns, dgamma, dbeta = batchnorm_backward(dout.transpose(0, 2, 3, 1).reshape(-1, C), cache)",
+          "x_hat, gamma, inv_std, _ = cache\n"
+          "    dcolumns, dgamma, dbeta = batchnorm_backward(dout.transpose(0, 2, 3, 1).reshape(-1, C),\n"
+          "                                                 (x_hat, gamma, inv_std, False))"), kind="graph"),
+]
+
+CNN = [
+    # cnn_forward
+    edit("cnn", "flattens in NHWC order (channels last) instead of NCHW as torch.flatten",
+         ("scores, fc = affine_forward(h.reshape(len(x), -1), params[\"W3\"], params[\"b3\"])",
+          "scores, fc = affine_forward(h.transpose(0, 2, 3, 1).reshape(len(x), -1), params[\"W3\"], params[\"b3\"])")),
+    edit("cnn", "ReLU before batch norm in the first block (conv - ReLU - BN instead of conv - BN - ReLU)",
+         ("    h, bn1 = spatial_batchnorm_forward(h, params[\"gamma1\"], params[\"beta1\"], states[\"bn1\"], train)\n"
+          "    h, relu1 = relu_forward(h)\n",
+          "    h, relu1 = relu_forward(h)\n"
+          "    h, bn1 = spatial_batchnorm_forward(h, params[\"gamma1\"], params[\"beta1\"], states[\"bn1\"], train)\n"),
+         ("    dh = relu_backward(max_pool2d_backward(dh, pool1), relu1)\n"
+          "    dh, grads[\"gamma1\"], grads[\"beta1\"] = spatial_batchnorm_backward(dh, bn1)\n",
+          "    dh, grads[\"gamma1\"], grads[\"beta1\"] = spatial_batchnorm_backward(max_pool2d_backward(dh, pool1), bn1)\n"
+          "    dh = relu_backward(dh, relu1)\n"), kind="order"),
+    edit("cnn", "batch norm always in training mode (train not passed on)",
+         ("states[\"bn1\"], train)", "states[\"bn1\"], True)"),
+         ("states[\"bn2\"], train)", "states[\"bn2\"], True)"), kind="ignored"),
+    edit("cnn", "both batch norms share the first state (states['bn1'] passed twice)",
+         ("states[\"bn2\"], train)", "states[\"bn1\"], train)")),
+    # cnn_backward
+    edit("cnn", "backward skips the second batch norm (its gradient passed through unchanged)",
+         ("    dh, grads[\"gamma2\"], grads[\"beta2\"] = spatial_batchnorm_backward(dh, bn2)\n",
+          "    _, grads[\"gamma2\"], grads[\"beta2\"] = spatial_batchnorm_backward(dh, bn2)\n"), kind="graph"),
+    edit("cnn", "backward through the first pooling layer with the second one's cache",
+         ("dh = relu_backward(max_pool2d_backward(dh, pool1), relu1)",
+          "dh = relu_backward(max_pool2d_backward(dh, pool2), relu1)")),
+    edit("cnn", "returns the gradient reaching the first batch norm as dx (the first conv's backward is not used "
+         "for dx)", ("return grads, dx", "return grads, dh"), kind="graph"),
+    edit("cnn", "backward skips the second ReLU (the pooling's gradient goes straight to the batch norm)",
+         ("dh = relu_backward(max_pool2d_backward(dh.reshape(pooled_shape), pool2), relu2)",
+          "dh = max_pool2d_backward(dh.reshape(pooled_shape), pool2)"), kind="graph"),
+]
+
+MUTANTS: list[Mutant] = [*CORR_CONV1D, *CONV_NAIVE, *CONV_SHAPE, *CONV_FAST, *POOLING, *GLOBAL_AVG_POOL, *CONV_TRANSPOSE, *PARAMS_FLOPS, *SPATIAL_BATCHNORM,
+                         *CNN]
