@@ -1335,15 +1335,19 @@ assert_answer(q5_answer, "b", name="q5_answer")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 9. Convolution explorer
+# ## 9. Convolution and receptive-field explorers
 #
 # Before training a network, play with one convolution. The explorer runs **your**
 # `conv2d_forward` on one image (a digit or a simple pattern) with one $3 \times 3$ kernel.
 # Move the sliders and watch how stride, padding and dilation change the output's size — the
 # formula of section 3 is shown with the current numbers — and which input pixels one output
-# pixel sees (the green window; pick the output pixel with "output pixel"). Things to try:
+# pixel sees (the green window; pick the output pixel with "output pixel"). The "weights" box
+# shows the kernel: type your own nine numbers (rows separated by `;`) to design a filter.
+# Things to try:
 #
 # - the identity kernel with padding 1: the output is the input;
+# - your own kernels: `0 1 0; 1 -4 1; 0 1 0` (a Laplacian: it finds blobs and thin strokes),
+#   or a diagonal edge detector;
 # - "vertical edges" on the digit and on the stripes: positive on one side of an edge,
 #   negative on the other;
 # - dilation 2 and 3: the same nine weights spread over a $5 \times 5$ or $7 \times 7$ window;
@@ -1356,6 +1360,29 @@ from helpers.explorers.cnn import convolution_explorer
 
 conv_explorer = convolution_explorer(conv2d_forward, image="digit 3", kernel="vertical edges", padding=1)
 display(conv_explorer)
+
+# %% [markdown]
+# **Receptive-field explorer.** How much of the image does one unit of a deep layer see? The
+# explorer stacks layers (pick a stack, then its depth; "one layer repeated" uses the sliders)
+# and answers twice: with your `receptive_field` formula (the dashed square), and by
+# measurement — your `conv2d_forward` runs the stack with all weights 1, and your
+# `conv2d_backward` sends a gradient of 1 from the centre unit of the last layer back to the
+# input. The pixels that receive a gradient are the receptive field; the brightness counts
+# the paths from a pixel to the unit. If the two numbers disagree, one of your functions has a
+# bug — the explorer says which layers show it. Things to try:
+#
+# - three $3 \times 3$ layers see as far as one $7 \times 7$ (7 pixels), with 27 weights per
+#   channel pair instead of 49;
+# - a stride of 2 early on makes every later layer's field grow twice as fast;
+# - dilations 1, 2, 4, 8, … grow the field exponentially with depth, at no extra cost;
+# - the measured gradient is concentrated in the middle: the **effective** receptive field is
+#   much smaller than the nominal one.
+
+# %%
+from helpers.explorers.cnn import receptive_field_explorer
+
+rf_explorer = receptive_field_explorer(conv2d_forward, conv2d_backward, receptive_field, conv_output_size)
+display(rf_explorer)
 
 # %% [markdown]
 # ## 10. Batch normalization for images

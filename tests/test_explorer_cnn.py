@@ -1,4 +1,4 @@
-"""Chapter 06's convolution explorer, driven like a student would, on PyTorch's convolution."""
+"""Chapter 06's convolution and receptive-field explorers, driven like a student would, on PyTorch."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -9,10 +9,14 @@ import torch.nn.functional as F
 from helpers.explorers.cnn import (
     IMAGES,
     KERNELS,
+    STACKS,
     ConvolutionExplorer,
     convolution_explorer,
+    format_kernel,
     make_image,
     make_kernel,
+    parse_kernel,
+    receptive_field_explorer,
 )
 
 
@@ -136,3 +140,109 @@ def test_explorer_redraws_in_place(explorer):
     assert explorer.view.widget.value != png
     assert plt.get_fignums() == before and explorer.view.figure is figure
     assert len(figure.axes) == 3
+
+
+# ----------------------------------------------------------------------------- the editable kernel
+
+
+def test_a_preset_fills_the_weights_box_and_typing_makes_it_custom(explorer):
+    weights = explorer.controls["weights"]
+    assert parse_kernel(weights.value).tolist() == make_kernel("vertical edges").tolist()
+    explorer.controls["kernel"].value = "blur"
+    assert np.allclose(parse_kernel(weights.value), 1 / 9, atol=1e-3)
+    assert np.allclose(explorer.state["weights"], 1 / 9)
+    weights.value = "0 0 0; 0 2 0; 0 0 0"  # what a student types
+    s = explorer.state
+    assert explorer.controls["kernel"].value == "custom" and s["error"] is None
+    assert np.allclose(s["output"], 2 * make_image("digit 3")[1:-1, 1:-1])
+    weights.value = "1 2 3; 4 5"  # a typo: the message, not a crash
+    assert "3 rows of 3 numbers" in explorer.state["error"] and "3 rows of 3 numbers" in explorer.status.value
+    explorer.controls["kernel"].value = "identity"
+    assert explorer.state["error"] is None and weights.value == format_kernel(make_kernel("identity"))
+
+
+def test_parse_kernel_accepts_commas_and_new_lines():
+    assert parse_kernel("1, 0, -1\n2, 0, -2\n1, 0, -1").tolist() == make_kernel("vertical edges").tolist()
+    for bad in ["", "1 2 3", "a b c; 1 2 3; 1 2 3", "1 2 3 4; 1 2 3; 1 2 3"]:
+        with pytest.raises(ValueError):
+            parse_kernel(bad)
+
+
+# ----------------------------------------------------------------------------- the receptive field
+
+
+def torch_conv_backward(dout, cache):
+    x, w, kw = cache
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    F.conv2d(xt, wt, **kw).backward(torch.tensor(dout))
+    return xt.grad.numpy(), wt.grad.numpy(), dout.sum(axis=(0, 2, 3))
+
+
+def torch_conv_with_cache(x, w, b, stride=1, padding=0, dilation=1):
+    kw = dict(stride=stride, padding=padding, dilation=dilation)
+    return F.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), **kw).numpy(), (x, w, kw)
+
+
+def receptive_field(layers):
+    r, jump = 1, 1
+    for k, s, d in layers:
+        r, jump = r + d * (k - 1) * jump, jump * s
+    return r
+
+
+def conv_output_size(n, k, stride=1, padding=0, dilation=1):
+    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def rf_explorer(rf=receptive_field, size=conv_output_size, **options):
+    return receptive_field_explorer(torch_conv_with_cache, torch_conv_backward, rf, size, **options)
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_backprop_and_formula_agree_on_every_stack(stack):
+    explorer = rf_explorer(stack=stack, depth=6)
+    s = explorer.state
+    assert s["error"] is None, s["error"]
+    assert s["measured"] == s["formula"] == receptive_field(s["layers"])
+    assert [m for m, _ in s["growth"]] == [receptive_field(s["layers"][:i]) for i in range(1, 7)]
+    assert s["sizes"] == s["formula_sizes"] and "they agree" in explorer.status.value
+    assert s["input_size"] > s["measured"] + 1  # the field never touches the border
+
+
+def test_the_effective_field_is_brightest_in_the_centre():
+    s = rf_explorer(stack="3×3 convolutions", depth=4).state
+    g = s["gradient"]
+    centre = np.unravel_index(np.argmax(g), g.shape)
+    rows = np.flatnonzero(g.sum(axis=1))
+    assert s["measured"] == 9 and centre[0] == (rows[0] + rows[-1]) // 2
+    assert g.max() > 10 * g[rows[0], rows[0]]  # many paths to the centre, one to the corner
+
+
+def test_the_repeated_layer_sliders_and_depth():
+    explorer = rf_explorer(stack="one layer repeated", depth=2)
+    explorer.set(kernel=5, stride=2, dilation=2)
+    assert explorer.state["layers"] == [(5, 2, 2), (5, 2, 2)] and explorer.state["measured"] == 1 + 8 + 16
+    explorer.set(depth=5)
+    assert explorer.state["measured"] == receptive_field([(5, 2, 2)] * 5)
+
+
+def test_a_wrong_formula_is_shown_as_a_mismatch_and_errors_as_messages():
+    def forgets_the_strides(layers):  # a typical mistake
+        return 1 + sum(d * (k - 1) for k, _, d in layers)
+
+    explorer = rf_explorer(forgets_the_strides, stack="3×3, stride 2 first", depth=3)
+    s = explorer.state
+    assert s["formula"] == 1 + 2 + 2 + 2 and s["measured"] == 1 + 2 + 2 * 2 + 2 * 2
+    assert "they differ" in explorer.status.value
+
+    def not_done(n, k, stride=1, padding=0, dilation=1):
+        raise NotImplementedError()
+
+    explorer = rf_explorer(size=not_done)
+    assert "not_done is not implemented yet" in explorer.state["error"]
+
+    def off_by_one(n, k, stride=1, padding=0, dilation=1):
+        return conv_output_size(n, k, stride, padding, dilation) + 1
+
+    explorer = rf_explorer(size=off_by_one)
+    assert "conv_output_size gives" in explorer.status.value

@@ -19,7 +19,10 @@ from matplotlib.patches import Rectangle
 
 from helpers.widgets import Explorer, FigureView
 
-__all__ = ["IMAGES", "KERNELS", "ConvolutionExplorer", "convolution_explorer", "make_image", "make_kernel"]
+__all__ = [
+    "IMAGES", "KERNELS", "STACKS", "ConvolutionExplorer", "ReceptiveFieldExplorer", "convolution_explorer",
+    "format_kernel", "make_image", "make_kernel", "parse_kernel", "receptive_field_explorer",
+]
 
 IMAGES = ("digit 0", "digit 3", "digit 7", "square", "cross", "stripes")
 KERNELS = ("identity", "vertical edges", "horizontal edges", "blur", "sharpen", "random")
@@ -63,9 +66,31 @@ def make_kernel(name: str, seed: int = 0) -> np.ndarray:
     }
     if name == "random":
         return np.random.default_rng(seed).normal(size=(3, 3))
+    if name == "custom":
+        raise KeyError("the custom kernel has no fixed weights: type them into the explorer")
     if name not in kernels:
         raise KeyError(f"unknown kernel {name!r}; known: {list(KERNELS)}")
     return kernels[name]
+
+
+def format_kernel(w: np.ndarray) -> str:
+    """A 3 x 3 kernel as the weights box shows it: rows separated by ';', e.g. '0 0 0; 0 1 0; 0 0 0'."""
+    return "; ".join(" ".join(f"{value:.3g}" for value in row) for row in w)
+
+
+def parse_kernel(text: str) -> np.ndarray:
+    """The 3 x 3 float64 kernel typed as three rows of three numbers (rows split by ';' or new lines).
+
+    Raises:
+        ValueError: with a message for the student if the text is not 3 rows of 3 numbers.
+    """
+    rows = [row.replace(",", " ").split() for row in text.replace("\n", ";").split(";") if row.strip()]
+    if len(rows) != 3 or any(len(row) != 3 for row in rows):
+        raise ValueError(f"type 3 rows of 3 numbers, rows separated by ';' (got {text!r})")
+    try:
+        return np.array([[float(value) for value in row] for row in rows])
+    except ValueError:
+        raise ValueError(f"not a number in {text!r}") from None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -81,7 +106,8 @@ class ConvolutionExplorer(Explorer):
     """One image, one 3 x 3 kernel, and the student's convolution with stride, padding, dilation.
 
     ``state`` after each draw: ``image``, ``kernel``, ``stride``, ``padding``, ``dilation``,
-    ``position`` (the slider), ``input`` (the image), ``weights`` (the kernel), ``output``
+    ``position`` (the slider), ``input`` (the image), ``weights`` (the kernel; a preset fills the
+    weights box, and weights typed there make the kernel "custom"), ``output``
     (the feature map returned by the given function, or ``None``), ``out_shape`` (its
     (H', W')), ``pixel`` (the output pixel (i, j) whose window is drawn), ``window`` (the
     (row, col) input coordinates, in the unpadded image, of its 3 x 3 taps), ``formula``,
@@ -104,7 +130,11 @@ class ConvolutionExplorer(Explorer):
         style = {"description_width": "initial"}
         controls = {
             "image": widgets.Dropdown(options=list(IMAGES), value=image, description="image"),
-            "kernel": widgets.Dropdown(options=list(KERNELS), value=kernel, description="kernel"),
+            "kernel": widgets.Dropdown(options=[*KERNELS, "custom"], value=kernel, description="kernel"),
+            "weights": widgets.Text(value="" if kernel == "custom" else format_kernel(make_kernel(kernel, seed)),
+                                    description="weights", continuous_update=False,
+                                    placeholder="1 0 -1; 2 0 -2; 1 0 -1",
+                                    layout=widgets.Layout(width="300px")),
             "stride": widgets.IntSlider(value=stride, min=1, max=3, description="stride",
                                         continuous_update=False, style=style),
             "padding": widgets.IntSlider(value=padding, min=0, max=3, description="padding",
@@ -117,10 +147,32 @@ class ConvolutionExplorer(Explorer):
         }
         super().__init__(controls, FigureView(ncols=3, figsize=(11.0, 3.8)))
         self.widget.children = (
-            widgets.HBox([controls["image"], controls["kernel"], controls["position"]]),
+            widgets.HBox([controls["image"], controls["kernel"], controls["weights"]]),
+            widgets.HBox([controls["position"]]),
             widgets.HBox([controls["stride"], controls["padding"], controls["dilation"]]),
             *self.widget.children[1:],
         )
+
+    def _on_change(self, change: Any) -> None:
+        """A preset fills the weights box; typing other weights switches the kernel to "custom"."""
+        kernel, weights = self.controls["kernel"], self.controls["weights"]
+        if change["owner"] is kernel and change["new"] != "custom":
+            self._quietly(weights, format_kernel(make_kernel(change["new"], self.seed)))
+        elif change["owner"] is weights and kernel.value != "custom":
+            try:
+                typed = parse_kernel(change["new"])
+            except ValueError:
+                typed = None
+            if typed is None or not np.allclose(typed, make_kernel(kernel.value, self.seed), atol=5e-4):
+                self._quietly(kernel, "custom")
+        self.update()
+
+    def _quietly(self, control: Any, value: Any) -> None:
+        control.unobserve(self._on_change, names="value")
+        try:
+            control.value = value
+        finally:
+            control.observe(self._on_change, names="value")
 
     def _convolve(self, x: np.ndarray, w: np.ndarray, stride: int, padding: int,
                   dilation: int) -> np.ndarray:
@@ -133,10 +185,18 @@ class ConvolutionExplorer(Explorer):
             raise ValueError(f"expected an output of shape (1, 1, H', W'), got {out.shape}")
         return out[0, 0]
 
-    def draw(self, *, image: str, kernel: str, stride: int, padding: int, dilation: int,
+    def draw(self, *, image: str, kernel: str, weights: str = "", stride: int, padding: int, dilation: int,
              position: int) -> dict[str, Any]:
         ax_in, ax_k, ax_out = self.view.axes
-        x, w = make_image(image), make_kernel(kernel, self.seed)
+        x = make_image(image)
+        try:
+            w = parse_kernel(weights) if kernel == "custom" else make_kernel(kernel, self.seed)
+        except ValueError as exc:
+            for ax in (ax_k, ax_out):
+                ax.set(xticks=[], yticks=[])
+            self._draw_input(ax_in, x, int(padding))
+            return {"image": image, "kernel": kernel, "output": None, "error": str(exc),
+                    "status": f"<b style='color:#c00'>{exc}</b>"}
         s, p, d = int(stride), int(padding), int(dilation)
         H, W = x.shape
         extent = d * (w.shape[0] - 1) + 1
@@ -215,7 +275,183 @@ def convolution_explorer(conv2d_forward: Callable[..., Any], **options: Any) -> 
         conv2d_forward: ``conv2d_forward(x, w, b, stride=, padding=, dilation=) -> (out, cache)``
             for x of shape (1, 1, H, W) and w of shape (1, 1, 3, 3).
         **options: ``image`` ("digit 3"; one of ``IMAGES``), ``kernel`` ("vertical edges"; one
-            of ``KERNELS``), ``stride`` (1), ``padding`` (0), ``dilation`` (1), ``seed`` (0, for
+            of ``KERNELS``, or "custom"; the weights can be edited in the explorer), ``stride`` (1), ``padding`` (0), ``dilation`` (1), ``seed`` (0, for
             the random kernel).
     """
     return ConvolutionExplorer(conv2d_forward, **options)
+
+
+# ----------------------------------------------------------------------------- receptive field
+
+STACKS: dict[str, list[tuple[int, int, int]]] = {  # (kernel, stride, dilation) per layer, first layer first
+    "3×3 convolutions": [(3, 1, 1)] * 6,
+    "7×7 convolutions": [(7, 1, 1)] * 6,
+    "3×3, stride 2 first": [(3, 2, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)],
+    "conv 3×3 + pool 2×2": [(3, 1, 1), (2, 2, 1), (3, 1, 1), (2, 2, 1), (3, 1, 1), (2, 2, 1)],
+    "dilations 1, 2, 4, 8 …": [(3, 1, 2 ** i) for i in range(6)],
+    "one layer repeated": [],  # kernel, stride and dilation from the sliders
+}
+
+
+class ReceptiveFieldExplorer(Explorer):
+    """Which input pixels one output unit of a stack of layers sees: formula vs backpropagation.
+
+    Every layer is a one-channel convolution without padding and with all weights 1 (a pooling
+    layer has the same receptive field as such a convolution). The student's ``conv2d_forward``
+    runs the stack on an empty image; the student's ``conv2d_backward`` then sends a gradient of 1
+    from the centre unit of the last layer back to the input. The input pixels that receive a
+    gradient are the unit's receptive field, measured; their gradient (the number of paths from
+    the pixel to the unit) is the *effective* receptive field. The student's ``receptive_field``
+    gives the width by the formula; ``conv_output_size`` the size of every layer.
+
+    ``state``: ``layers`` (the (k, stride, dilation) tuples used), ``input_size``, ``sizes``
+    (measured H of every layer), ``formula_sizes``, ``gradient`` (the input gradient, 2-D),
+    ``measured`` (width of the region with a gradient), ``formula`` (from receptive_field),
+    ``growth`` (measured and formula widths after each layer), ``error``, ``status``.
+    """
+
+    MAX_INPUT = 512
+
+    def __init__(
+        self,
+        conv2d_forward: Callable[..., Any],
+        conv2d_backward: Callable[..., Any],
+        receptive_field: Callable[[list[tuple[int, int, int]]], int],
+        conv_output_size: Callable[..., int],
+        *,
+        stack: str = "3×3 convolutions",
+        depth: int = 3,
+    ) -> None:
+        self.functions = (conv2d_forward, conv2d_backward, receptive_field, conv_output_size)
+        style = {"description_width": "initial"}
+        controls = {
+            "stack": widgets.Dropdown(options=list(STACKS), value=stack, description="layers"),
+            "depth": widgets.IntSlider(value=depth, min=1, max=6, description="depth",
+                                       continuous_update=False, style=style),
+            "kernel": widgets.Dropdown(options=[1, 2, 3, 5, 7], value=3, description="kernel",
+                                       layout=widgets.Layout(width="140px")),
+            "stride": widgets.IntSlider(value=1, min=1, max=3, description="stride",
+                                        continuous_update=False, style=style),
+            "dilation": widgets.IntSlider(value=1, min=1, max=4, description="dilation",
+                                          continuous_update=False, style=style),
+        }
+        super().__init__(controls, FigureView(ncols=2, figsize=(11.0, 4.2)))
+        self.widget.children = (
+            widgets.HBox([controls["stack"], controls["depth"]]),
+            widgets.HBox([widgets.HTML("<i>one layer repeated:</i>", layout=widgets.Layout(width="auto")),
+                          controls["kernel"], controls["stride"],
+                          controls["dilation"]]),
+            *self.widget.children[1:],
+        )
+
+    def _stack(self, stack: str, depth: int, kernel: int, stride: int, dilation: int) -> list[tuple[int, int, int]]:
+        layers = STACKS[stack] or [(int(kernel), int(stride), int(dilation))] * 6
+        return layers[: int(depth)]
+
+    def _backprop(self, layers: list[tuple[int, int, int]], n: int) -> tuple[np.ndarray, list[int]]:
+        """The input gradient of the centre unit, and the measured size of every layer, for an n x n input."""
+        forward, backward = self.functions[:2]
+        h, caches, sizes = np.zeros((1, 1, n, n)), [], [n]
+        for k, s, d in layers:
+            result = forward(h, np.ones((1, 1, k, k)), np.zeros(1), stride=s, padding=0, dilation=d)
+            h, cache = result
+            h = np.asarray(h, dtype=float)
+            caches.append(cache)
+            sizes.append(h.shape[-1])
+        grad = np.zeros(h.shape)
+        grad[0, 0, h.shape[2] // 2, h.shape[3] // 2] = 1.0
+        for cache in reversed(caches):
+            grad = np.asarray(backward(grad, cache)[0], dtype=float)
+        return grad[0, 0], sizes
+
+    def draw(self, *, stack: str, depth: int, kernel: int, stride: int, dilation: int) -> dict[str, Any]:
+        ax_in, ax_growth = self.view.axes
+        _, _, receptive_field, conv_output_size = self.functions
+        layers = self._stack(stack, depth, kernel, stride, dilation)
+        state: dict[str, Any] = {"layers": layers, "error": None}
+        try:
+            n = 16
+            while True:  # grow the input until the gradient stays away from its border
+                if any(d * (k - 1) + 1 > size for (k, _, d), size in zip(layers, self._sizes_upper(layers, n),
+                                                                         strict=True)):
+                    gradient = None
+                else:
+                    gradient, sizes = self._backprop(layers, n)
+                    rows = np.flatnonzero(np.abs(gradient).sum(axis=1))
+                    if len(rows) and rows[0] > 0 and rows[-1] < n - 1:
+                        break
+                if n >= self.MAX_INPUT:
+                    raise ValueError(f"the receptive field does not fit in {self.MAX_INPUT} x {self.MAX_INPUT} pixels")
+                n *= 2
+            growth = []
+            for depth_so_far in range(1, len(layers) + 1):
+                partial, _ = self._backprop(layers[:depth_so_far], n)
+                measured_rows = np.flatnonzero(np.abs(partial).sum(axis=1))
+                growth.append((int(measured_rows[-1] - measured_rows[0] + 1),
+                               int(receptive_field(layers[:depth_so_far]))))
+            formula_sizes = [n]
+            for k, s, d in layers:
+                formula_sizes.append(int(conv_output_size(formula_sizes[-1], k, s, 0, d)))
+        except Exception as exc:  # show the student's error in the widget, don't crash it
+            state["error"] = exc.args[0] if isinstance(exc, ValueError) and "does not fit" in str(exc) else (
+                describe_error(exc))
+            for ax in (ax_in, ax_growth):
+                ax.text(0.5, 0.5, state["error"], ha="center", va="center", color="C3", wrap=True,
+                        transform=ax.transAxes, fontsize=9)
+                ax.set(xticks=[], yticks=[])
+            state["status"] = f"<b style='color:#c00'>{state['error']}</b>"
+            return state
+        measured, formula = growth[-1]
+        state.update(input_size=n, sizes=sizes, formula_sizes=formula_sizes, gradient=gradient,
+                     measured=measured, formula=formula, growth=growth)
+        rows = np.flatnonzero(np.abs(gradient).sum(axis=1))
+        centre = (rows[0] + rows[-1]) / 2
+        ax_in.imshow(np.sqrt(np.abs(gradient)), cmap="magma")
+        top = centre - (formula - 1) / 2 - 0.5
+        ax_in.add_patch(Rectangle((top, top), formula, formula, fill=False, ec="C2", lw=2, ls="--"))
+        ax_in.set(xticks=[], yticks=[])
+        ax_in.set_title(f"input {n} x {n}: gradient of the centre unit\n(square root; brighter = more paths)",
+                        fontsize=10)
+        depths = np.arange(1, len(growth) + 1)
+        ax_growth.plot(depths, [g[1] for g in growth], "-", color="C2", label="receptive_field (formula)")
+        ax_growth.plot(depths, [g[0] for g in growth], "o", color="C1", label="measured by backprop")
+        ax_growth.set(xlabel="layers", ylabel="receptive field (pixels)", xticks=depths,
+                      title="growth with depth")
+        ax_growth.legend(fontsize=8)
+        layer_text = ", ".join(f"{k}×{k}" + (f"/s{s}" if s > 1 else "") + (f"/d{d}" if d > 1 else "")
+                               for k, s, d in layers)
+        verdict = ("<b>they agree</b>" if measured == formula else
+                   f"<b style='color:#c00'>they differ: check receptive_field for the layers {layers}</b>")
+        sizes_text = " → ".join(map(str, sizes))
+        size_check = "" if formula_sizes == sizes else (
+            f"<br><b style='color:#c00'>conv_output_size gives {' → '.join(map(str, formula_sizes))}, but the "
+            f"layers produced {sizes_text}</b>")
+        state["status"] = (f"layers {layer_text}; sizes {sizes_text}<br>receptive field: formula "
+                           f"<b>{formula}</b> pixels, backprop <b>{measured}</b> pixels: {verdict}{size_check}")
+        return state
+
+    @staticmethod
+    def _sizes_upper(layers: list[tuple[int, int, int]], n: int) -> list[int]:
+        """The input size of every layer (no padding), to skip inputs too small for the stack."""
+        sizes = []
+        for k, s, d in layers:
+            sizes.append(n)
+            n = max((n - d * (k - 1) - 1) // s + 1, 0)
+        return sizes
+
+
+def receptive_field_explorer(
+    conv2d_forward: Callable[..., Any],
+    conv2d_backward: Callable[..., Any],
+    receptive_field: Callable[[list[tuple[int, int, int]]], int],
+    conv_output_size: Callable[..., int],
+    **options: Any,
+) -> ReceptiveFieldExplorer:
+    """Build the receptive-field explorer on your own functions.
+
+    Args:
+        conv2d_forward, conv2d_backward: your vectorized convolution (section 4).
+        receptive_field, conv_output_size: your formulas (section 3).
+        **options: ``stack`` (one of ``STACKS``), ``depth`` (1 … 6).
+    """
+    return ReceptiveFieldExplorer(conv2d_forward, conv2d_backward, receptive_field, conv_output_size, **options)

@@ -731,9 +731,23 @@ def select_option(scope: Any, label: str, option: str) -> Interaction:
         f"dropdown {label!r} -> {option!r}",
         dropdown,
         lambda: select.select_option(label=option),
-        lambda: select.evaluate("(s) => s.options[s.selectedIndex]?.text ?? ''"),
-    )
+        lambda: select.evaluate("(s) => s.options[s.selectedIndex]?.text ?? ''").replace("\xa0", " "),
+    )  # ipywidgets shows the spaces of an option as no-break spaces
     assert result.after == option, f"dropdown {label!r} shows {result.after!r}, not {option!r}"
+    return result
+
+
+def type_text(scope: Any, label: str, typed: str) -> Interaction:
+    """Replace the text of the text box labelled ``label`` by ``typed`` and press Enter."""
+    box = _labelled(scope, ".widget-text", ".widget-label", label)
+    field = box.locator("input")
+
+    def act() -> None:
+        field.fill(typed)
+        field.press("Enter")
+
+    result = _changes_plot(scope, f"text {label!r} <- {typed!r}", box, act, field.input_value)
+    assert result.after == typed, f"text {label!r} shows {result.after!r}, not {typed!r}"
     return result
 
 
@@ -819,14 +833,14 @@ def copy_into(server: LabServer, source: Path, name: str) -> str:
 class Action:
     """One interaction with a chapter's widget, declared in test_lab.WIDGETS."""
 
-    kind: str  # "slider", "checkbox", "button", "dropdown" or "toggle_buttons"
+    kind: str  # "slider", "checkbox", "button", "dropdown", "text" or "toggle_buttons"
     label: str  # the control's description (a button's text) as shown
     value: int | str = 0  # sliders: steps (negative: to the left); dropdowns etc.: the option
     widget: int | None = None  # look only in the notebook's N-th widget (when labels repeat)
 
     @property
     def name(self) -> str:
-        value = f"-{self.value}" if self.kind in ("dropdown", "toggle_buttons") else ""
+        value = f"-{self.value}" if self.kind in ("dropdown", "text", "toggle_buttons") else ""
         return slug(f"{self.kind}-{self.label}{value}")
 
     def __call__(self, page: Any) -> Interaction:
@@ -841,6 +855,8 @@ class Action:
             return select_option(scope, self.label, str(self.value))
         if self.kind == "toggle_buttons":
             return choose_toggle(scope, self.label, str(self.value))
+        if self.kind == "text":
+            return type_text(scope, self.label, str(self.value))
         raise ValueError(f"unknown widget action {self.kind!r}")
 
 
@@ -858,6 +874,10 @@ def button(label: str, *, widget: int | None = None) -> Action:
 
 def dropdown(label: str, option: str, *, widget: int | None = None) -> Action:
     return Action("dropdown", label, option, widget)
+
+
+def text(label: str, typed: str, *, widget: int | None = None) -> Action:
+    return Action("text", label, typed, widget)
 
 
 def toggle_buttons(label: str, option: str, *, widget: int | None = None) -> Action:

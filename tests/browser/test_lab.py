@@ -31,15 +31,15 @@ from autograder.course import Chapter, Course
 pytest.register_assert_rewrite("lab")  # before its import, as for the plugin it also is
 
 import lab  # noqa: E402
-from lab import button, checkbox, dropdown, slider, toggle_buttons  # noqa: E402
+from lab import button, checkbox, dropdown, slider, text, toggle_buttons  # noqa: E402
 
 pytestmark = pytest.mark.browser
 pytest_plugins = ["lab"]  # its fixtures: chromium, lab_server, lab_page, page
 
 # The interactions to check on each chapter's widgets, in order; each must change the plot next
 # to the control. A chapter whose notebook displays widgets needs an entry, one item per control:
-# slider(label, steps), checkbox(label), button(text, or tooltip of an icon), dropdown(label, option) or
-# toggle_buttons(label, option); widget=N looks only in the notebook's N-th widget (1-based),
+# slider(label, steps), checkbox(label), button(text, or tooltip of an icon), dropdown(label, option),
+# text(label, typed) or toggle_buttons(label, option); widget=N looks only in the notebook's N-th widget (1-based),
 # for labels that several widgets use.
 WIDGETS: dict[str, list[lab.Action]] = {
     "01_ml_basics": [slider("degree", +4), slider("λ", +3), checkbox("show test points")],
@@ -72,8 +72,21 @@ WIDGETS: dict[str, list[lab.Action]] = {
         dropdown("activation", "ReLU"),
         slider("layers", +5),
     ],
-    "06_cnn": [dropdown("kernel", "blur"), slider("stride", +1), slider("padding", +1),
-               slider("dilation", +1), slider("output pixel", +5), dropdown("image", "cross")],
+    "06_cnn": [
+        # the convolution explorer
+        dropdown("kernel", "blur", widget=1),
+        text("weights", "0 1 0; 1 -4 1; 0 1 0"),
+        slider("stride", +1, widget=1),
+        slider("padding", +1),
+        slider("dilation", +1, widget=1),
+        slider("output pixel", +5),
+        dropdown("image", "cross"),
+        # the receptive-field explorer
+        dropdown("layers", "dilations 1, 2, 4, 8 …"),
+        slider("depth", +2),
+        dropdown("layers", "one layer repeated"),
+        slider("stride", +1, widget=2),
+    ],
 }
 
 CHAPTERS = Course.load(lab.ROOT).chapters
