@@ -47,6 +47,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_offline",
+    "load_text",
     "read_cifar10_tarball",
     "read_idx_images",
     "read_idx_labels",
@@ -55,6 +56,23 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 ENV_VAR = "DL_COURSE_DATA"
 DOWNLOAD_TIMEOUT_S = 30
+
+
+TEXTS = Path(__file__).resolve().parent / "texts"  # texts shipped with the course, see SOURCES.md there
+
+
+def load_text(name: str = "tinyshakespeare") -> str:
+    """A text shipped with the course: ``helpers/texts/<name>.txt`` (sources and licences in
+    ``helpers/texts/SOURCES.md``).
+
+    Raises:
+        DatasetError: for a name that is not one of the shipped texts (the message lists them).
+    """
+    path = TEXTS / f"{name}.txt"
+    if Path(name).name != name or not path.is_file():
+        known = sorted(p.stem for p in TEXTS.glob("*.txt"))
+        raise DatasetError(f"no text {name!r} ships with the course; choose one of {known}")
+    return path.read_text(encoding="utf-8")
 
 
 class DatasetError(Exception):

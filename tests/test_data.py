@@ -447,3 +447,18 @@ def test_cifar10_not_a_tarball(tmp_path: Path) -> None:
     (tmp_path / "c.tar.gz").write_bytes(gzip.compress(b"hello"))
     with pytest.raises(DatasetError, match="not a readable tar.gz archive"):
         data.read_cifar10_tarball(tmp_path / "c.tar.gz")
+
+
+# --------------------------------------------------------------------------- shipped texts
+
+
+def test_shipped_text_is_the_documented_file():
+    from helpers.data import TEXTS, load_text
+
+    text = load_text("tinyshakespeare")
+    assert len(text) == 1_115_394 and len(set(text)) == 65 and text.startswith("First Citizen:")
+    documented = (TEXTS / "SOURCES.md").read_text()
+    assert hashlib.sha256(text.encode()).hexdigest() in documented  # provenance stays true
+    for bad in ("nope", "../data", "tinyshakespeare.txt"):
+        with pytest.raises(DatasetError, match="tinyshakespeare"):
+            load_text(bad)
