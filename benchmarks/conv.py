@@ -1,12 +1,17 @@
 """Chapter 06's convolution layer, timed: vectorized numpy vs PyTorch on the CPU, and vs loops.
 
-    python benchmarks/conv.py [--repeats 7]
+    python benchmarks/conv.py [--repeats 15] [--threads 1 2] [--source solutions/06_cnn.py]
 
-Forward + backward of one layer: N=64, C=16, a 16×16 input, 32 filters 3×3, padding 1, float32
-for both. The reference implementations are the chapter's own: the im2col version from
-``dllib.ch06_cnn`` and the loop version from the ``conv_naive`` cell of ``solutions/06_cnn.py``.
-The loop version is timed on a smaller batch and scaled linearly in N (said in the output).
-Every figure is a median over the repeats; ratios come from this one run.
+Forward + backward of one layer: N=64, C=16, a 16×16 input, 32 filters 3×3, padding 1, in
+float32 for both (the goal: numpy within 3× of torch at one thread), and once more in float64.
+The implementations are the chapter's own, read from its source (so the figures follow the
+solution even before a build; ``--source`` times another copy, e.g. an older one from
+``git show HEAD:solutions/06_cnn.py > /tmp/06_old.py``): the im2col version of the
+``conv_fast`` cell (what ``./course build`` exports to ``dllib.ch06_cnn``) and the loop version
+of the ``conv_naive`` cell. The loop version is timed on a smaller batch and scaled linearly in
+N (said in the output).
+numpy and torch take turns within each repeat, so a busy machine slows both alike; every
+figure is a median over the repeats, and ratios come from this one run.
 """
 
 from __future__ import annotations
@@ -22,44 +27,46 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from autograder.authoring import read_source
-from dllib.ch06_cnn import conv2d_backward, conv2d_forward
 
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions" / "06_cnn.py"
 N, C, H, W, F, K, PAD = 64, 16, 16, 16, 32, 3, 1
 NAIVE_N = 2
 
 
-def naive_layer() -> tuple[Callable, Callable]:
-    """The loop version, from the chapter's source (it is not part of the course library)."""
-    cell = next(c for c in read_source(ROOT / "solutions" / "06_cnn.py").cells if c.id == "conv_naive")
+def chapter_functions(path: Path, cell_id: str) -> dict:
+    """The names defined by one solution cell of the chapter's jupytext source at `path`."""
+    cell = next(c for c in read_source(path).cells if c.id == cell_id)
     namespace: dict = {"np": np}
-    exec(compile(cell.source, "conv_naive", "exec"), namespace)
-    return namespace["conv2d_forward_naive"], namespace["conv2d_backward_naive"]
+    exec(compile(cell.source, cell_id, "exec"), namespace)
+    return namespace
 
 
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def median_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time of each run; the runs take turns, after one warm-up each."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
+def layer_steps(path: Path, dtype: type) -> tuple[Callable[[], object], ...]:
+    """(im2col, torch, loops) forward + backward steps on the same random layer in `dtype`."""
+    fast, naive = chapter_functions(path, "conv_fast"), chapter_functions(path, "conv_naive")
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(N, C, H, W)).astype(np.float32)
-    w = (0.1 * rng.normal(size=(F, C, K, K))).astype(np.float32)
-    b = np.zeros(F, dtype=np.float32)
-    dout = rng.normal(size=(N, F, H, W)).astype(np.float32)
+    x = rng.normal(size=(N, C, H, W)).astype(dtype)
+    w = (0.1 * rng.normal(size=(F, C, K, K))).astype(dtype)
+    b = np.zeros(F, dtype=dtype)
+    dout = rng.normal(size=(N, F, H, W)).astype(dtype)
 
-    def numpy_step(x=x, dout=dout):
-        out, cache = conv2d_forward(x, w, b, padding=PAD)
-        return conv2d_backward(dout, cache)
+    def numpy_step():
+        out, cache = fast["conv2d_forward"](x, w, b, padding=PAD)
+        return fast["conv2d_backward"](dout, cache)
 
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     tdout = torch.tensor(dout)
@@ -69,26 +76,39 @@ def main() -> None:
             t.grad = None
         torch.nn.functional.conv2d(tx, tw, tb, padding=PAD).backward(tdout)
 
-    forward, backward = naive_layer()
-
     def naive_step():
-        out, cache = forward(x[:NAIVE_N], w, b, padding=PAD)
-        return backward(dout[:NAIVE_N], cache)
+        out, cache = naive["conv2d_forward_naive"](x[:NAIVE_N], w, b, padding=PAD)
+        return naive["conv2d_backward_naive"](dout[:NAIVE_N], cache)
 
-    print(f"conv2d forward+backward, x {N}×{C}×{H}×{W}, {F} filters {K}×{K}, padding {PAD}, float32; "
-          f"median of {args.repeats}")
-    for threads in (1, torch.get_num_threads()):
-        torch.set_num_threads(threads)
-        with threadpool_limits(threads):
-            ours = median_seconds(numpy_step, args.repeats)
-            theirs = median_seconds(torch_step, args.repeats)
-        print(f"  {threads} thread(s): numpy im2col {ours * 1e3:8.1f} ms   torch {theirs * 1e3:8.1f} ms   "
-              f"numpy / torch = {ours / theirs:.2f}×")
-    with threadpool_limits(1):
-        loops = median_seconds(naive_step, max(1, args.repeats // 3)) * N / NAIVE_N
-        ours = median_seconds(numpy_step, args.repeats)
-    print(f"  loops (timed on N={NAIVE_N}, scaled ×{N // NAIVE_N}): {loops:8.2f} s   "
-          f"im2col is {loops / ours:.0f}× faster (1 thread)")
+    changed = {g.dtype.name for g in numpy_step()} - {np.dtype(dtype).name}
+    if changed:
+        print(f"  note: from {np.dtype(dtype).name} inputs, im2col returns {', '.join(sorted(changed))} "
+              "gradients (the input's dtype is not kept)")
+    return numpy_step, torch_step, naive_step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--source", type=Path, default=SOURCE, help="the chapter's jupytext source")
+    args = parser.parse_args()
+    print(f"conv2d forward+backward, x {N}×{C}×{H}×{W}, {F} filters {K}×{K}, padding {PAD}; "
+          f"median of {args.repeats}; {args.source}")
+    for dtype in (np.float32, np.float64):
+        numpy_step, torch_step, naive_step = layer_steps(args.source, dtype)
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            with threadpool_limits(threads):
+                t = median_seconds({"numpy": numpy_step, "torch": torch_step}, args.repeats)
+            print(f"  {dtype.__name__}, {threads} thread(s): numpy im2col {t['numpy'] * 1e3:7.1f} ms   "
+                  f"torch {t['torch'] * 1e3:7.1f} ms   numpy / torch = {t['numpy'] / t['torch']:.2f}×")
+        if dtype is np.float32:
+            with threadpool_limits(1):
+                t = median_seconds({"loops": naive_step, "numpy": numpy_step}, max(1, args.repeats // 5))
+            loops = t["loops"] * N / NAIVE_N
+            print(f"  float32, loops (timed on N={NAIVE_N}, scaled ×{N // NAIVE_N}): {loops:7.2f} s   "
+                  f"im2col is {loops / t['numpy']:.0f}× faster (1 thread)")
 
 
 if __name__ == "__main__":

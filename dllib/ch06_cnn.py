@@ -10,16 +10,17 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
     """Forward pass of a 2-D convolution layer (a cross-correlation, as in torch), vectorized.
 
     Args:
-        x: float64 array of shape (N, C, H, W), a batch of N images with C channels.
-        w: float64 array of shape (F, C // groups, KH, KW), F filters.
-        b: float64 array of shape (F,), one bias per filter.
+        x: array of shape (N, C, H, W), a batch of N images with C channels; float64 or
+            float32, and w and b of the same dtype.
+        w: array of shape (F, C // groups, KH, KW), F filters.
+        b: array of shape (F,), one bias per filter.
         stride, padding, dilation: ints >= 1, >= 0, >= 1, the same for height and width;
             `padding` zeros are added on each of the four sides.
         groups: int dividing C and F; the filters f of group f // (F // groups) see only
             the input channels of that group.
 
     Returns:
-        out: float64 array of shape (N, F, H', W') with
+        out: array of x's dtype and shape (N, F, H', W') with
             H' = (H + 2 padding - dilation (KH - 1) - 1) // stride + 1, and W' alike.
         cache: whatever conv2d_backward needs. The arguments stay unchanged.
     """
@@ -31,11 +32,12 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     windows = np.lib.stride_tricks.sliding_window_view(xp, (d * (KH - 1) + 1, d * (KW - 1) + 1), axis=(2, 3))
     windows = windows[:, :, ::s, ::s, ::d, ::d][:, :, :Ho, :Wo]            # (N, C, Ho, Wo, KH, KW)
-    cols = windows.reshape(N, G, Cg, Ho, Wo, KH, KW).transpose(1, 0, 3, 4, 2, 5, 6)
-    cols = cols.reshape(G, N * Ho * Wo, Cg * KH * KW)                       # a copy
+    # One column per output pixel (n, i, j), one row per weight (c, u, v) of a group: the copy
+    # keeps whole rows of Wo pixels together, and the products need no transpose.
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(G, Cg * KH * KW, N * Ho * Wo)
     wmat = w.reshape(G, F // G, Cg * KH * KW)
-    out = cols @ wmat.transpose(0, 2, 1)                                    # (G, N Ho Wo, F / G)
-    out = out.reshape(G, N, Ho, Wo, F // G).transpose(1, 0, 4, 2, 3).reshape(N, F, Ho, Wo) + b[:, None, None]
+    out = wmat @ cols                                                       # (G, F / G, N Ho Wo)
+    out = out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3) + b[:, None, None]
     cache = (x, w, cols, stride, padding, dilation, groups)
     return out, cache
 
@@ -44,27 +46,27 @@ def conv2d_backward(dout, cache):
     """Backward pass of conv2d_forward, vectorized (col2im by one += per kernel offset).
 
     Args:
-        dout: float64 array of shape (N, F, H', W'), the upstream gradient dL/dout.
+        dout: array of shape (N, F, H', W'), the upstream gradient dL/dout, of the dtype of
+            the forward pass's x.
         cache: the cache returned by conv2d_forward.
 
     Returns:
-        (dx, dw, db): float64 arrays of shapes (N, C, H, W), (F, C // groups, KH, KW) and (F,).
-        The arguments stay unchanged.
+        (dx, dw, db): arrays of that dtype and shapes (N, C, H, W), (F, C // groups, KH, KW)
+        and (F,). The arguments stay unchanged.
     """
     x, w, cols, s, p, d, G = cache
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     _, _, Ho, Wo = dout.shape
-    dmat = dout.reshape(N, G, F // G, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(G, N * Ho * Wo, F // G)
+    dmat = dout.transpose(1, 0, 2, 3).reshape(G, F // G, N * Ho * Wo)       # the layout of wmat @ cols
+    dw = (dmat @ cols.transpose(0, 2, 1)).reshape(F, Cg, KH, KW)
     wmat = w.reshape(G, F // G, Cg * KH * KW)
-    dw = (cols.transpose(0, 2, 1) @ dmat).transpose(0, 2, 1).reshape(F, Cg, KH, KW)
-    dcols = (dmat @ wmat).reshape(G, N, Ho, Wo, Cg, KH, KW).transpose(1, 0, 4, 5, 6, 2, 3)
-    dcols = dcols.reshape(N, C, KH, KW, Ho, Wo)
-    dxp = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    dcols = (wmat.transpose(0, 2, 1) @ dmat).reshape(C, KH, KW, N, Ho, Wo)
+    dxp = np.zeros((C, N, H + 2 * p, W + 2 * p), dtype=x.dtype)             # channels first, like dcols
     for u in range(KH):
         for v in range(KW):
-            dxp[:, :, d * u:d * u + s * (Ho - 1) + 1:s, d * v:d * v + s * (Wo - 1) + 1:s] += dcols[:, :, u, v]
-    dx = dxp[:, :, p:p + H, p:p + W]
+            dxp[:, :, d * u:d * u + s * (Ho - 1) + 1:s, d * v:d * v + s * (Wo - 1) + 1:s] += dcols[:, u, v]
+    dx = dxp[:, :, p:p + H, p:p + W].transpose(1, 0, 2, 3)
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
 
@@ -150,6 +152,9 @@ def avg_pool2d_backward(dout, cache):
         for v in range(k):
             dx[:, :, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s] += dout / (k * k)
     return dx
+
+from dllib.ch05_optimization import batchnorm_backward, batchnorm_forward, init_batchnorm_state
+
 
 def spatial_batchnorm_forward(x, gamma, beta, state, train=True):
     """Batch normalization of every channel over the batch and all positions.

@@ -538,6 +538,12 @@ for _layers in [[(5, 1, 1)], [(3, 2, 1)], [(3, 2, 1), (3, 2, 1), (3, 1, 1)], [(1
 # `dxp[:, :, d*u : d*u + s*(H'-1) + 1 : s, d*v : d*v + s*(W'-1) + 1 : s]`, so one `+=` per
 # tap does it — $K_H K_W$ vectorized additions instead of $N F H' W'$ loop iterations.
 #
+# *Speed notes* (optional). The same products work with cols stored the other way round,
+# $(C K_H K_W) \times (N H' W')$: then $\text{out} = W\,\text{cols}$, $dW = d\text{out}\,
+# \text{cols}^\top$ and $d\text{cols} = W^\top d\text{out}$, and the copies into and out of the
+# matrix move whole image rows at a time. Keep the input's dtype (allocate buffers with
+# `dtype=x.dtype`): mixing float32 and float64 silently converts everything to float64.
+#
 # **Exercise.** Write `conv2d_forward` and `conv2d_backward` with the signatures of the naive
 # versions, without Python loops over the batch, the filters or the positions (a loop over
 # the $K_H K_W$ kernel offsets is fine). Later chapters import these two.
@@ -547,16 +553,17 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
     """Forward pass of a 2-D convolution layer (a cross-correlation, as in torch), vectorized.
 
     Args:
-        x: float64 array of shape (N, C, H, W), a batch of N images with C channels.
-        w: float64 array of shape (F, C // groups, KH, KW), F filters.
-        b: float64 array of shape (F,), one bias per filter.
+        x: array of shape (N, C, H, W), a batch of N images with C channels; float64 or
+            float32, and w and b of the same dtype.
+        w: array of shape (F, C // groups, KH, KW), F filters.
+        b: array of shape (F,), one bias per filter.
         stride, padding, dilation: ints >= 1, >= 0, >= 1, the same for height and width;
             `padding` zeros are added on each of the four sides.
         groups: int dividing C and F; the filters f of group f // (F // groups) see only
             the input channels of that group.
 
     Returns:
-        out: float64 array of shape (N, F, H', W') with
+        out: array of x's dtype and shape (N, F, H', W') with
             H' = (H + 2 padding - dilation (KH - 1) - 1) // stride + 1, and W' alike.
         cache: whatever conv2d_backward needs. The arguments stay unchanged.
     """
@@ -569,11 +576,12 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     windows = np.lib.stride_tricks.sliding_window_view(xp, (d * (KH - 1) + 1, d * (KW - 1) + 1), axis=(2, 3))
     windows = windows[:, :, ::s, ::s, ::d, ::d][:, :, :Ho, :Wo]            # (N, C, Ho, Wo, KH, KW)
-    cols = windows.reshape(N, G, Cg, Ho, Wo, KH, KW).transpose(1, 0, 3, 4, 2, 5, 6)
-    cols = cols.reshape(G, N * Ho * Wo, Cg * KH * KW)                       # a copy
+    # One column per output pixel (n, i, j), one row per weight (c, u, v) of a group: the copy
+    # keeps whole rows of Wo pixels together, and the products need no transpose.
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(G, Cg * KH * KW, N * Ho * Wo)
     wmat = w.reshape(G, F // G, Cg * KH * KW)
-    out = cols @ wmat.transpose(0, 2, 1)                                    # (G, N Ho Wo, F / G)
-    out = out.reshape(G, N, Ho, Wo, F // G).transpose(1, 0, 4, 2, 3).reshape(N, F, Ho, Wo) + b[:, None, None]
+    out = wmat @ cols                                                       # (G, F / G, N Ho Wo)
+    out = out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3) + b[:, None, None]
     cache = (x, w, cols, stride, padding, dilation, groups)
     return out, cache
     ### END SOLUTION
@@ -583,28 +591,28 @@ def conv2d_backward(dout, cache):
     """Backward pass of conv2d_forward, vectorized (col2im by one += per kernel offset).
 
     Args:
-        dout: float64 array of shape (N, F, H', W'), the upstream gradient dL/dout.
+        dout: array of shape (N, F, H', W'), the upstream gradient dL/dout, of the dtype of
+            the forward pass's x.
         cache: the cache returned by conv2d_forward.
 
     Returns:
-        (dx, dw, db): float64 arrays of shapes (N, C, H, W), (F, C // groups, KH, KW) and (F,).
-        The arguments stay unchanged.
+        (dx, dw, db): arrays of that dtype and shapes (N, C, H, W), (F, C // groups, KH, KW)
+        and (F,). The arguments stay unchanged.
     """
     ### BEGIN SOLUTION
     x, w, cols, s, p, d, G = cache
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     _, _, Ho, Wo = dout.shape
-    dmat = dout.reshape(N, G, F // G, Ho, Wo).transpose(1, 0, 3, 4, 2).reshape(G, N * Ho * Wo, F // G)
+    dmat = dout.transpose(1, 0, 2, 3).reshape(G, F // G, N * Ho * Wo)       # the layout of wmat @ cols
+    dw = (dmat @ cols.transpose(0, 2, 1)).reshape(F, Cg, KH, KW)
     wmat = w.reshape(G, F // G, Cg * KH * KW)
-    dw = (cols.transpose(0, 2, 1) @ dmat).transpose(0, 2, 1).reshape(F, Cg, KH, KW)
-    dcols = (dmat @ wmat).reshape(G, N, Ho, Wo, Cg, KH, KW).transpose(1, 0, 4, 5, 6, 2, 3)
-    dcols = dcols.reshape(N, C, KH, KW, Ho, Wo)
-    dxp = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    dcols = (wmat.transpose(0, 2, 1) @ dmat).reshape(C, KH, KW, N, Ho, Wo)
+    dxp = np.zeros((C, N, H + 2 * p, W + 2 * p), dtype=x.dtype)             # channels first, like dcols
     for u in range(KH):
         for v in range(KW):
-            dxp[:, :, d * u:d * u + s * (Ho - 1) + 1:s, d * v:d * v + s * (Wo - 1) + 1:s] += dcols[:, :, u, v]
-    dx = dxp[:, :, p:p + H, p:p + W]
+            dxp[:, :, d * u:d * u + s * (Ho - 1) + 1:s, d * v:d * v + s * (Wo - 1) + 1:s] += dcols[:, u, v]
+    dx = dxp[:, :, p:p + H, p:p + W].transpose(1, 0, 2, 3)
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db
     ### END SOLUTION
@@ -1341,13 +1349,13 @@ assert_answer(q5_answer, "b", name="q5_answer")
 # `conv2d_forward` on one image (a digit or a simple pattern) with one $3 \times 3$ kernel.
 # Move the sliders and watch how stride, padding and dilation change the output's size — the
 # formula of section 3 is shown with the current numbers — and which input pixels one output
-# pixel sees (the green window; pick the output pixel with "output pixel"). The "weights" box
-# shows the kernel: type your own nine numbers (rows separated by `;`) to design a filter.
-# Things to try:
+# pixel sees (the green window; pick the output pixel with "output pixel"). The nine boxes
+# $w_{00} \dots w_{22}$ show the kernel's weights: a preset fills them, and typing your own
+# numbers into them makes the kernel "custom". Things to try:
 #
 # - the identity kernel with padding 1: the output is the input;
-# - your own kernels: `0 1 0; 1 -4 1; 0 1 0` (a Laplacian: it finds blobs and thin strokes),
-#   or a diagonal edge detector;
+# - your own kernels: rows $(0, 1, 0), (1, -4, 1), (0, 1, 0)$ (a Laplacian: it finds blobs and
+#   thin strokes), or a diagonal edge detector;
 # - "vertical edges" on the digit and on the stripes: positive on one side of an edge,
 #   negative on the other;
 # - dilation 2 and 3: the same nine weights spread over a $5 \times 5$ or $7 \times 7$ window;
@@ -1406,11 +1414,10 @@ display(rf_explorer)
 # chapter 05's `batchnorm_forward` and `batchnorm_backward` (imported below from the course
 # library).
 
-# %%
+# %% nbgrader="solution" grade_id="spatial_batchnorm" export=true
 from dllib.ch05_optimization import batchnorm_backward, batchnorm_forward, init_batchnorm_state
 
 
-# %% nbgrader="solution" grade_id="spatial_batchnorm" export=true
 def spatial_batchnorm_forward(x, gamma, beta, state, train=True):
     """Batch normalization of every channel over the batch and all positions.
 
@@ -1539,7 +1546,9 @@ for _shape, _momentum in [((1, 3, 4, 5), 0.1), ((4, 2, 1, 1), 0.3), ((2, 5, 3, 7
 # | max pool $2 \times 2$ | $(N, 64, 2, 2)$ | |
 # | flatten, affine | $(N, 10)$ | `W3` $(256, 10)$, `b3` |
 #
-# Flatten in NCHW order, `h.reshape(N, -1)` (as `torch.flatten` does). The backward pass runs
+# (The biases `b1` and `b2` are redundant: the batch norm right after subtracts the mean, so
+# their gradients come out as zero, up to rounding. We keep them to match PyTorch's default
+# layers.) Flatten in NCHW order, `h.reshape(N, -1)` (as `torch.flatten` does). The backward pass runs
 # the layers in reverse and also returns the gradient with respect to the input images, which
 # we use for saliency maps after the training.
 #

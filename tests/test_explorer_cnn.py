@@ -10,12 +10,11 @@ from helpers.explorers.cnn import (
     IMAGES,
     KERNELS,
     STACKS,
+    WEIGHT_BOXES,
     ConvolutionExplorer,
     convolution_explorer,
-    format_kernel,
     make_image,
     make_kernel,
-    parse_kernel,
     receptive_field_explorer,
 )
 
@@ -145,27 +144,51 @@ def test_explorer_redraws_in_place(explorer):
 # ----------------------------------------------------------------------------- the editable kernel
 
 
-def test_a_preset_fills_the_weights_box_and_typing_makes_it_custom(explorer):
-    weights = explorer.controls["weights"]
-    assert parse_kernel(weights.value).tolist() == make_kernel("vertical edges").tolist()
+def boxes(explorer):
+    return np.array([[explorer.controls[f"w{u}{v}"].value for v in range(3)] for u in range(3)])
+
+
+def test_a_preset_fills_the_nine_boxes_and_typing_makes_it_custom(explorer):
+    assert WEIGHT_BOXES == ("w00", "w01", "w02", "w10", "w11", "w12", "w20", "w21", "w22")
+    assert [explorer.controls[name].description for name in WEIGHT_BOXES[:4]] == ["w₀₀", "w₀₁", "w₀₂", "w₁₀"]
+    assert boxes(explorer).tolist() == make_kernel("vertical edges").tolist()
     explorer.controls["kernel"].value = "blur"
-    assert np.allclose(parse_kernel(weights.value), 1 / 9, atol=1e-3)
-    assert np.allclose(explorer.state["weights"], 1 / 9)
-    weights.value = "0 0 0; 0 2 0; 0 0 0"  # what a student types
+    assert np.allclose(boxes(explorer), 0.111) and np.allclose(explorer.state["weights"], 1 / 9)
+    before = explorer.state["output"]
+    explorer.controls["w11"].value = 1.0  # what a student types into the centre box
     s = explorer.state
     assert explorer.controls["kernel"].value == "custom" and s["error"] is None
-    assert np.allclose(s["output"], 2 * make_image("digit 3")[1:-1, 1:-1])
-    weights.value = "1 2 3; 4 5"  # a typo: the message, not a crash
-    assert "3 rows of 3 numbers" in explorer.state["error"] and "3 rows of 3 numbers" in explorer.status.value
+    expected = np.full((3, 3), 0.111)
+    expected[1, 1] = 1.0
+    assert s["weights"].tolist() == expected.tolist()
+    assert not np.allclose(s["output"], before)
+    x = make_image("digit 3")
+    assert np.isclose(s["output"][2, 4], np.sum(x[2:5, 4:7] * expected))  # the student's conv on the boxes
+    explorer.controls["w00"].value = 0.0  # already custom: stays custom, redraws
+    assert explorer.state["weights"][0, 0] == 0.0 and explorer.controls["kernel"].value == "custom"
     explorer.controls["kernel"].value = "identity"
-    assert explorer.state["error"] is None and weights.value == format_kernel(make_kernel("identity"))
+    assert boxes(explorer).tolist() == make_kernel("identity").tolist()
+    assert np.allclose(explorer.state["output"], x[1:-1, 1:-1])
 
 
-def test_parse_kernel_accepts_commas_and_new_lines():
-    assert parse_kernel("1, 0, -1\n2, 0, -2\n1, 0, -1").tolist() == make_kernel("vertical edges").tolist()
-    for bad in ["", "1 2 3", "a b c; 1 2 3; 1 2 3", "1 2 3 4; 1 2 3; 1 2 3"]:
-        with pytest.raises(ValueError):
-            parse_kernel(bad)
+def test_the_boxes_design_a_kernel_from_scratch():
+    explorer = convolution_explorer(torch_conv, image="cross", kernel="custom")
+    assert boxes(explorer).tolist() == make_kernel("identity").tolist()  # a custom start: the identity
+    for name, value in zip(WEIGHT_BOXES, [0, 1, 0, 1, -4, 1, 0, 1, 0], strict=True):  # a Laplacian
+        explorer.controls[name].value = value
+    s = explorer.state
+    assert explorer.controls["kernel"].value == "custom"
+    laplacian = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    expected = torch_conv(make_image("cross")[None, None], laplacian[None, None], np.zeros(1))[0][0, 0]
+    assert np.allclose(s["output"], expected)
+
+
+def test_a_rounded_preset_stays_the_preset_and_random_fills_the_boxes(explorer):
+    explorer.controls["kernel"].value = "random"
+    assert np.allclose(boxes(explorer), make_kernel("random"), atol=5e-4)
+    assert np.array_equal(explorer.state["weights"], make_kernel("random"))  # exact, not rounded
+    explorer.controls["w22"].value = explorer.controls["w22"].value  # no change: still "random"
+    assert explorer.controls["kernel"].value == "random"
 
 
 # ----------------------------------------------------------------------------- the receptive field
@@ -220,10 +243,13 @@ def test_the_effective_field_is_brightest_in_the_centre():
 
 def test_the_repeated_layer_sliders_and_depth():
     explorer = rf_explorer(stack="one layer repeated", depth=2)
+    assert not any(explorer.controls[name].disabled for name in ("kernel", "stride", "dilation"))
     explorer.set(kernel=5, stride=2, dilation=2)
     assert explorer.state["layers"] == [(5, 2, 2), (5, 2, 2)] and explorer.state["measured"] == 1 + 8 + 16
     explorer.set(depth=5)
     assert explorer.state["measured"] == receptive_field([(5, 2, 2)] * 5)
+    explorer.controls["stack"].value = "7×7 convolutions"  # a fixed stack: the sliders do nothing, greyed out
+    assert explorer.state["layers"] == [(7, 1, 1)] * 5 and explorer.controls["stride"].disabled
 
 
 def test_a_wrong_formula_is_shown_as_a_mismatch_and_errors_as_messages():
@@ -233,6 +259,7 @@ def test_a_wrong_formula_is_shown_as_a_mismatch_and_errors_as_messages():
     explorer = rf_explorer(forgets_the_strides, stack="3×3, stride 2 first", depth=3)
     s = explorer.state
     assert s["formula"] == 1 + 2 + 2 + 2 and s["measured"] == 1 + 2 + 2 * 2 + 2 * 2
+    assert "formula <b>7</b> pixels, backprop <b>11</b> pixels" in explorer.status.value
     assert "they differ" in explorer.status.value
 
     def not_done(n, k, stride=1, padding=0, dilation=1):

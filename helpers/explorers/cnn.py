@@ -1,9 +1,11 @@
-"""Chapter 06 (CNNs): the convolution explorer.
+"""Chapter 06 (CNNs): the convolution explorer and the receptive-field explorer.
 
-The explorer only *calls* the convolution it is given (the student's ``conv2d_forward``); it
-contains no convolution of its own. It shows one image and one 3 x 3 kernel, the (padded)
-input with the window that one output pixel sees, the kernel, the output feature map, and
-the output-size formula with the current numbers.
+The explorers only *call* the functions they are given (the student's ``conv2d_forward``,
+``conv2d_backward``, ``receptive_field`` and ``conv_output_size``); they contain no convolution
+of their own. The convolution explorer shows one image and one editable 3 x 3 kernel, the
+(padded) input with the window that one output pixel sees, the kernel, the output feature map,
+and the output-size formula with the current numbers. The receptive-field explorer stacks
+layers and compares the student's formula with the field measured by backpropagation.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from matplotlib.patches import Rectangle
 from helpers.widgets import Explorer, FigureView
 
 __all__ = [
-    "IMAGES", "KERNELS", "STACKS", "ConvolutionExplorer", "ReceptiveFieldExplorer", "convolution_explorer",
-    "format_kernel", "make_image", "make_kernel", "parse_kernel", "receptive_field_explorer",
+    "IMAGES", "KERNELS", "STACKS", "WEIGHT_BOXES", "ConvolutionExplorer", "ReceptiveFieldExplorer",
+    "convolution_explorer", "make_image", "make_kernel", "receptive_field_explorer",
 ]
 
 IMAGES = ("digit 0", "digit 3", "digit 7", "square", "cross", "stripes")
 KERNELS = ("identity", "vertical edges", "horizontal edges", "blur", "sharpen", "random")
+_SUBSCRIPTS = "₀₁₂"
+# The control names of the kernel's nine number boxes, row by row, and the labels they show (w₀₀ … w₂₂).
+WEIGHT_BOXES = tuple(f"w{u}{v}" for u in range(3) for v in range(3))
 
 
 @cache
@@ -73,26 +78,6 @@ def make_kernel(name: str, seed: int = 0) -> np.ndarray:
     return kernels[name]
 
 
-def format_kernel(w: np.ndarray) -> str:
-    """A 3 x 3 kernel as the weights box shows it: rows separated by ';', e.g. '0 0 0; 0 1 0; 0 0 0'."""
-    return "; ".join(" ".join(f"{value:.3g}" for value in row) for row in w)
-
-
-def parse_kernel(text: str) -> np.ndarray:
-    """The 3 x 3 float64 kernel typed as three rows of three numbers (rows split by ';' or new lines).
-
-    Raises:
-        ValueError: with a message for the student if the text is not 3 rows of 3 numbers.
-    """
-    rows = [row.replace(",", " ").split() for row in text.replace("\n", ";").split(";") if row.strip()]
-    if len(rows) != 3 or any(len(row) != 3 for row in rows):
-        raise ValueError(f"type 3 rows of 3 numbers, rows separated by ';' (got {text!r})")
-    try:
-        return np.array([[float(value) for value in row] for row in rows])
-    except ValueError:
-        raise ValueError(f"not a number in {text!r}") from None
-
-
 def describe_error(exc: BaseException) -> str:
     """A one-line description of an exception raised by the student's code."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -105,9 +90,12 @@ def describe_error(exc: BaseException) -> str:
 class ConvolutionExplorer(Explorer):
     """One image, one 3 x 3 kernel, and the student's convolution with stride, padding, dilation.
 
+    The kernel is shown in nine number boxes (controls ``w00`` … ``w22``, labelled w₀₀ … w₂₂):
+    choosing a preset fills them (rounded to 3 decimals; the preset's exact weights are used),
+    and typing a different number into any box makes the kernel "custom" (the boxes' weights).
+
     ``state`` after each draw: ``image``, ``kernel``, ``stride``, ``padding``, ``dilation``,
-    ``position`` (the slider), ``input`` (the image), ``weights`` (the kernel; a preset fills the
-    weights box, and weights typed there make the kernel "custom"), ``output``
+    ``position`` (the slider), ``input`` (the image), ``weights`` (the 3 x 3 kernel used), ``output``
     (the feature map returned by the given function, or ``None``), ``out_shape`` (its
     (H', W')), ``pixel`` (the output pixel (i, j) whose window is drawn), ``window`` (the
     (row, col) input coordinates, in the unpadded image, of its 3 x 3 taps), ``formula``,
@@ -128,13 +116,18 @@ class ConvolutionExplorer(Explorer):
     ) -> None:
         self.conv2d_forward, self.seed = conv2d_forward, seed
         style = {"description_width": "initial"}
+        preset = make_kernel("identity" if kernel == "custom" else kernel, seed)
+        boxes = {
+            name: widgets.FloatText(value=round(float(preset[int(name[1]), int(name[2])]), 3), step=0.1,
+                                    description=f"w{_SUBSCRIPTS[int(name[1])]}{_SUBSCRIPTS[int(name[2])]}",
+                                    continuous_update=False, style={"description_width": "24px"},
+                                    layout=widgets.Layout(width="104px"))
+            for name in WEIGHT_BOXES
+        }
         controls = {
             "image": widgets.Dropdown(options=list(IMAGES), value=image, description="image"),
             "kernel": widgets.Dropdown(options=[*KERNELS, "custom"], value=kernel, description="kernel"),
-            "weights": widgets.Text(value="" if kernel == "custom" else format_kernel(make_kernel(kernel, seed)),
-                                    description="weights", continuous_update=False,
-                                    placeholder="1 0 -1; 2 0 -2; 1 0 -1",
-                                    layout=widgets.Layout(width="300px")),
+            **boxes,
             "stride": widgets.IntSlider(value=stride, min=1, max=3, description="stride",
                                         continuous_update=False, style=style),
             "padding": widgets.IntSlider(value=padding, min=0, max=3, description="padding",
@@ -146,25 +139,28 @@ class ConvolutionExplorer(Explorer):
                                           style=style),
         }
         super().__init__(controls, FigureView(ncols=3, figsize=(11.0, 3.8)))
+        grid = widgets.VBox([widgets.HBox([boxes[f"w{u}{v}"] for v in range(3)]) for u in range(3)],
+                            layout=widgets.Layout(margin="0 0 0 12px"))
         self.widget.children = (
-            widgets.HBox([controls["image"], controls["kernel"], controls["weights"]]),
-            widgets.HBox([controls["position"]]),
+            widgets.HBox([widgets.VBox([controls["image"], controls["kernel"], controls["position"]]), grid]),
             widgets.HBox([controls["stride"], controls["padding"], controls["dilation"]]),
             *self.widget.children[1:],
         )
 
+    def _boxes(self) -> np.ndarray:
+        """The 3 x 3 kernel typed in the number boxes."""
+        return np.array([[float(self.controls[f"w{u}{v}"].value) for v in range(3)] for u in range(3)])
+
     def _on_change(self, change: Any) -> None:
-        """A preset fills the weights box; typing other weights switches the kernel to "custom"."""
-        kernel, weights = self.controls["kernel"], self.controls["weights"]
+        """A preset fills the number boxes; a box that no longer matches the preset makes it "custom"."""
+        kernel = self.controls["kernel"]
         if change["owner"] is kernel and change["new"] != "custom":
-            self._quietly(weights, format_kernel(make_kernel(change["new"], self.seed)))
-        elif change["owner"] is weights and kernel.value != "custom":
-            try:
-                typed = parse_kernel(change["new"])
-            except ValueError:
-                typed = None
-            if typed is None or not np.allclose(typed, make_kernel(kernel.value, self.seed), atol=5e-4):
-                self._quietly(kernel, "custom")
+            preset = make_kernel(change["new"], self.seed)
+            for name in WEIGHT_BOXES:
+                self._quietly(self.controls[name], round(float(preset[int(name[1]), int(name[2])]), 3))
+        elif (any(change["owner"] is self.controls[name] for name in WEIGHT_BOXES) and kernel.value != "custom"
+              and not np.allclose(self._boxes(), make_kernel(kernel.value, self.seed), atol=5e-4)):
+            self._quietly(kernel, "custom")
         self.update()
 
     def _quietly(self, control: Any, value: Any) -> None:
@@ -185,18 +181,14 @@ class ConvolutionExplorer(Explorer):
             raise ValueError(f"expected an output of shape (1, 1, H', W'), got {out.shape}")
         return out[0, 0]
 
-    def draw(self, *, image: str, kernel: str, weights: str = "", stride: int, padding: int, dilation: int,
-             position: int) -> dict[str, Any]:
+    def draw(self, *, image: str, kernel: str, stride: int, padding: int, dilation: int, position: int,
+             **weights: float) -> dict[str, Any]:
         ax_in, ax_k, ax_out = self.view.axes
         x = make_image(image)
-        try:
-            w = parse_kernel(weights) if kernel == "custom" else make_kernel(kernel, self.seed)
-        except ValueError as exc:
-            for ax in (ax_k, ax_out):
-                ax.set(xticks=[], yticks=[])
-            self._draw_input(ax_in, x, int(padding))
-            return {"image": image, "kernel": kernel, "output": None, "error": str(exc),
-                    "status": f"<b style='color:#c00'>{exc}</b>"}
+        if kernel == "custom":
+            w = np.array([[float(weights[f"w{u}{v}"]) for v in range(3)] for u in range(3)])
+        else:
+            w = make_kernel(kernel, self.seed)
         s, p, d = int(stride), int(padding), int(dilation)
         H, W = x.shape
         extent = d * (w.shape[0] - 1) + 1
@@ -264,7 +256,8 @@ class ConvolutionExplorer(Explorer):
         limit = float(np.abs(w).max()) or 1.0
         ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
         for (u, v), value in np.ndenumerate(w):
-            ax.text(v, u, f"{value:.2g}", ha="center", va="center", fontsize=9)
+            ax.text(v, u, f"{value:.2g}", ha="center", va="center", fontsize=9,
+                    color="white" if abs(value) > 0.6 * limit else "black")
         ax.set(xticks=[], yticks=[], title=f"kernel: {name}")
 
 
@@ -275,8 +268,8 @@ def convolution_explorer(conv2d_forward: Callable[..., Any], **options: Any) -> 
         conv2d_forward: ``conv2d_forward(x, w, b, stride=, padding=, dilation=) -> (out, cache)``
             for x of shape (1, 1, H, W) and w of shape (1, 1, 3, 3).
         **options: ``image`` ("digit 3"; one of ``IMAGES``), ``kernel`` ("vertical edges"; one
-            of ``KERNELS``, or "custom"; the weights can be edited in the explorer), ``stride`` (1), ``padding`` (0), ``dilation`` (1), ``seed`` (0, for
-            the random kernel).
+            of ``KERNELS``, or "custom": the weights typed into the explorer's nine boxes),
+            ``stride`` (1), ``padding`` (0), ``dilation`` (1), ``seed`` (0, for the random kernel).
     """
     return ConvolutionExplorer(conv2d_forward, **options)
 
@@ -329,7 +322,7 @@ class ReceptiveFieldExplorer(Explorer):
             "depth": widgets.IntSlider(value=depth, min=1, max=6, description="depth",
                                        continuous_update=False, style=style),
             "kernel": widgets.Dropdown(options=[1, 2, 3, 5, 7], value=3, description="kernel",
-                                       layout=widgets.Layout(width="140px")),
+                                       style=style, layout=widgets.Layout(width="110px")),
             "stride": widgets.IntSlider(value=1, min=1, max=3, description="stride",
                                         continuous_update=False, style=style),
             "dilation": widgets.IntSlider(value=1, min=1, max=4, description="dilation",
@@ -338,7 +331,7 @@ class ReceptiveFieldExplorer(Explorer):
         super().__init__(controls, FigureView(ncols=2, figsize=(11.0, 4.2)))
         self.widget.children = (
             widgets.HBox([controls["stack"], controls["depth"]]),
-            widgets.HBox([widgets.HTML("<i>one layer repeated:</i>", layout=widgets.Layout(width="auto")),
+            widgets.HBox([widgets.HTML("<i>one layer repeated:</i>", layout=widgets.Layout(width="150px")),
                           controls["kernel"], controls["stride"],
                           controls["dilation"]]),
             *self.widget.children[1:],
@@ -368,6 +361,8 @@ class ReceptiveFieldExplorer(Explorer):
         ax_in, ax_growth = self.view.axes
         _, _, receptive_field, conv_output_size = self.functions
         layers = self._stack(stack, depth, kernel, stride, dilation)
+        for name in ("kernel", "stride", "dilation"):  # they only shape "one layer repeated"
+            self.controls[name].disabled = bool(STACKS[stack])
         state: dict[str, Any] = {"layers": layers, "error": None}
         try:
             n = 16

@@ -93,6 +93,22 @@ def test_conv2d_agrees_with_torch_on_random_shapes(ns, name):
             assert np.array_equal(a, c), "an argument was changed in place"
 
 
+def test_fast_conv_keeps_float32(ns):
+    """The library's convolution is used in float32 by the benchmark and later chapters."""
+    rng = np.random.default_rng(32)
+    for _ in range(20):
+        x, w, b, kw = (a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in random_conv_case(rng, small=False))
+        ref_out = F.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), **kw).numpy()
+        dout = rng.normal(size=ref_out.shape).astype(np.float32)
+        ref_out, ref_grads = torch_conv(x, w, b, dout, **kw)
+        out, cache = ns["conv2d_forward"](x, w, b, **kw)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, ref_out, rtol=1e-4, atol=1e-4)
+        for got, expected in zip(ns["conv2d_backward"](dout, cache), ref_grads, strict=True):
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
 def test_naive_and_fast_conv_agree_with_depthwise_and_1x1_cases(ns):
     rng = np.random.default_rng(7)
     for C, Fn, K, g in [(4, 4, 3, 4), (3, 6, 3, 3), (5, 2, 1, 1)]:
