@@ -75,7 +75,8 @@ WIDGETS: dict[str, list[lab.Action]] = {
     "06_cnn": [
         # the convolution explorer
         dropdown("kernel", "blur", widget=1),
-        text("weights", "0 1 0; 1 -4 1; 0 1 0"),
+        text("w₁₁", "-4"),  # one of the kernel's nine number boxes: the kernel becomes "custom"
+        dropdown("kernel", "random", widget=1),  # a preset fills the boxes again
         slider("stride", +1, widget=1),
         slider("padding", +1),
         slider("dilation", +1, widget=1),
@@ -85,7 +86,20 @@ WIDGETS: dict[str, list[lab.Action]] = {
         dropdown("layers", "dilations 1, 2, 4, 8 …"),
         slider("depth", +2),
         dropdown("layers", "one layer repeated"),
+        dropdown("kernel", "5", widget=2),
         slider("stride", +1, widget=2),
+        slider("dilation", +1, widget=2),
+    ],
+    "07_rnn": [
+        # the gradient-flow explorer
+        toggle_buttons("cell", "lstm"),
+        slider("spectral radius of W_hh", +2),
+        slider("length T", +3),
+        slider("forget / update gate bias", +3),
+        # the sampling explorer
+        slider("temperature", -3),
+        slider("top-k", +5),
+        text("prefix", "JULIET:"),
     ],
 }
 
