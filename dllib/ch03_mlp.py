@@ -40,6 +40,7 @@ def affine_backward(dout, cache):
     db = dout.sum(axis=0)
     return dx, dW, db
 
+
 def relu_forward(x):
     """Forward pass of the ReLU, max(0, x) element-wise.
 
@@ -67,6 +68,7 @@ def relu_backward(dout, cache):
     """
     x = cache
     return dout * (x > 0)
+
 
 def softmax_cross_entropy_loss(scores, y):
     """Mean softmax cross-entropy loss and its gradient, numerically stable.

@@ -31,6 +31,7 @@ def l1_penalty(weights, lam):
     grads = {name: lam * np.sign(w) for name, w in weights.items()}
     return float(value), grads
 
+
 def weight_decay_step(params, grads, lr, decay, decay_keys):
     """One gradient-descent step with weight decay, in place.
 
@@ -51,6 +52,7 @@ def weight_decay_step(params, grads, lr, decay, decay_keys):
         if name in decay_keys:
             w *= 1.0 - lr * decay
         w -= lr * grads[name]
+
 
 class EarlyStopping:
     """Stop when the validation loss has not improved for `patience` epochs; restore the best.
@@ -95,6 +97,7 @@ class EarlyStopping:
         for name, w in params.items():
             w[...] = self.best_params[name]
 
+
 def dropout_forward(x, p, train=True, rng=None, mask=None):
     """Inverted dropout.
 
@@ -132,6 +135,7 @@ def dropout_backward(dout, cache):
         return dout
     return dout * mask / (1.0 - p)
 
+
 def bagging_predict(fit, predict, X, y, X_new, n_models, rng):
     """Train n_models models on bootstrap samples and average their predictions on X_new.
 
@@ -154,6 +158,7 @@ def bagging_predict(fit, predict, X, y, X_new, n_models, rng):
         model = fit(X[idx], y[idx])
         predictions.append(np.asarray(predict(model, X_new), dtype=float))
     return np.mean(predictions, axis=0)
+
 
 def random_flip(x, rng, p=0.5):
     """Mirror each image left-right with probability p (independently per image).
@@ -192,6 +197,7 @@ def random_crop(x, rng, pad):
         out[n] = padded[n, :, i:i + H, j:j + W]
     return out
 
+
 def affine_warp(x, matrices, offsets):
     """Backward affine warp with bilinear interpolation and zeros outside the image.
 
@@ -225,6 +231,7 @@ def affine_warp(x, matrices, offsets):
             out += (np.where(inside, weight, 0.0)[:, :, None] * values).transpose(0, 2, 1)
     return out.reshape(N, C, H, W)
 
+
 def add_gaussian_noise(x, rng, sigma):
     """x plus independent N(0, sigma^2) noise on every entry (a new float64 array).
 
@@ -255,6 +262,7 @@ def cutout(x, rng, size):
         out[n, :, max(r0, 0):max(r0 + size, 0), max(c0, 0):max(c0 + size, 0)] = 0.0
     return out
 
+
 def brightness_contrast(x, rng, max_brightness, max_contrast):
     """Random brightness and contrast, drawn independently for every image.
 
@@ -277,6 +285,7 @@ def brightness_contrast(x, rng, max_brightness, max_contrast):
     factor = rng.uniform(1.0 - max_contrast, 1.0 + max_contrast, n)[:, None, None, None]
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
     return factor * (x - mean) + mean + shift
+
 
 def label_smoothing_cross_entropy(scores, y, eps):
     """Mean cross-entropy between softmax(scores) and the smoothed targets, and its gradient.

@@ -32,6 +32,7 @@ def minibatches(X, y, batch_size, rng=None, drop_last=False):
         batches.append((X[idx], y[idx]))
     return batches
 
+
 class SGD:
     """Stochastic gradient descent: w <- w - lr * (g + weight_decay * w).
 
@@ -56,6 +57,7 @@ class SGD:
         for name, w in self.params.items():
             g = grads[name] + self.weight_decay * w
             w -= self.lr * g
+
 
 class SGDMomentum:
     """SGD with momentum, as torch.optim.SGD(params, lr, momentum, weight_decay=...).
@@ -88,6 +90,7 @@ class SGDMomentum:
             v += g
             w -= self.lr * v
 
+
 class Nesterov:
     """Nesterov momentum, as torch.optim.SGD(params, lr, momentum, nesterov=True, ...).
 
@@ -119,6 +122,7 @@ class Nesterov:
             v += g
             w -= self.lr * (g + self.momentum * v)
 
+
 class AdaGrad:
     """AdaGrad, as torch.optim.Adagrad(params, lr, weight_decay=..., eps=...).
 
@@ -148,6 +152,7 @@ class AdaGrad:
             s = self.sum_sq[name]
             s += g * g
             w -= self.lr * g / (np.sqrt(s) + self.eps)
+
 
 class RMSProp:
     """RMSProp, as torch.optim.RMSprop(params, lr, alpha, eps, weight_decay) (no momentum).
@@ -181,6 +186,7 @@ class RMSProp:
             s *= self.alpha
             s += (1.0 - self.alpha) * g * g
             w -= self.lr * g / (np.sqrt(s) + self.eps)
+
 
 class Adam:
     """Adam with bias correction, as torch.optim.Adam(params, lr, betas, eps, weight_decay).
@@ -226,6 +232,7 @@ class Adam:
             v_hat = v / (1.0 - self.beta2**self.t)
             w -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
+
 def clip_grad_norm(grads, max_norm):
     """Rescale all gradients together so that their global norm is at most max_norm.
 
@@ -243,6 +250,7 @@ def clip_grad_norm(grads, max_norm):
     for g in grads.values():
         g *= scale
     return total
+
 
 def step_lr(t, lr0, step_size, gamma=0.1):
     """Step decay: lr0 * gamma ** (number of completed blocks of step_size steps).
@@ -276,6 +284,7 @@ def warmup_lr(t, lr0, warmup_steps):
     """
     return float(lr0 * min(1.0, (t + 1) / warmup_steps))
 
+
 def ema_update(avg, params, decay):
     """One step of an exponential moving average of the parameters, in place.
 
@@ -296,6 +305,7 @@ def ema_update(avg, params, decay):
     for name, a in avg.items():
         a *= decay
         a += (1.0 - decay) * params[name]
+
 
 def xavier_init(n_in, n_out, rng, distribution="uniform"):
     """Xavier/Glorot initialization of a weight matrix.
@@ -334,6 +344,7 @@ def kaiming_init(n_in, n_out, rng, distribution="normal"):
         a = np.sqrt(6.0 / n_in)
         return rng.uniform(-a, a, size=(n_in, n_out))
     return rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+
 
 def init_batchnorm_state(num_features, momentum=0.1, eps=1e-5):
     """A fresh batch-norm state: running mean 0, running variance 1 (float64, shape (D,))."""

@@ -64,6 +64,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 
+from dllib.ch05_optimization import init_batchnorm_state
 from helpers.gradcheck import numerical_gradient_array
 from helpers.testing import (
     assert_answer,
@@ -1415,7 +1416,7 @@ display(rf_explorer)
 # library).
 
 # %% nbgrader="solution" grade_id="spatial_batchnorm" export=true
-from dllib.ch05_optimization import batchnorm_backward, batchnorm_forward, init_batchnorm_state
+from dllib.ch05_optimization import batchnorm_backward, batchnorm_forward
 
 
 def spatial_batchnorm_forward(x, gamma, beta, state, train=True):
