@@ -345,8 +345,9 @@ class ReceptiveFieldExplorer(Explorer):
         """The input gradient of the centre unit, and the measured size of every layer, for an n x n input."""
         forward, backward = self.functions[:2]
         h, caches, sizes = np.zeros((1, 1, n, n)), [], [n]
-        for k, s, d in layers:
-            result = forward(h, np.ones((1, 1, k, k)), np.zeros(1), stride=s, padding=0, dilation=d)
+        for kernel, step, spread in layers:
+            result = forward(h, np.ones((1, 1, kernel, kernel)), np.zeros(1), stride=step, padding=0,
+                             dilation=spread)
             h, cache = result
             h = np.asarray(h, dtype=float)
             caches.append(cache)
@@ -385,8 +386,8 @@ class ReceptiveFieldExplorer(Explorer):
                 growth.append((int(measured_rows[-1] - measured_rows[0] + 1),
                                int(receptive_field(layers[:depth_so_far]))))
             formula_sizes = [n]
-            for k, s, d in layers:
-                formula_sizes.append(int(conv_output_size(formula_sizes[-1], k, s, 0, d)))
+            for kernel, step, spread in layers:
+                formula_sizes.append(int(conv_output_size(formula_sizes[-1], kernel, step, 0, spread)))
         except Exception as exc:  # show the student's error in the widget, don't crash it
             state["error"] = exc.args[0] if isinstance(exc, ValueError) and "does not fit" in str(exc) else (
                 describe_error(exc))
@@ -414,7 +415,7 @@ class ReceptiveFieldExplorer(Explorer):
                       title="growth with depth")
         ax_growth.legend(fontsize=8)
         layer_text = ", ".join(f"{k}×{k}" + (f"/s{s}" if s > 1 else "") + (f"/d{d}" if d > 1 else "")
-                               for k, s, d in layers)
+                               for (k, s, d) in layers)
         verdict = ("<b>they agree</b>" if measured == formula else
                    f"<b style='color:#c00'>they differ: check receptive_field for the layers {layers}</b>")
         sizes_text = " → ".join(map(str, sizes))
@@ -429,9 +430,9 @@ class ReceptiveFieldExplorer(Explorer):
     def _sizes_upper(layers: list[tuple[int, int, int]], n: int) -> list[int]:
         """The input size of every layer (no padding), to skip inputs too small for the stack."""
         sizes = []
-        for k, s, d in layers:
+        for kernel, step, spread in layers:
             sizes.append(n)
-            n = max((n - d * (k - 1) - 1) // s + 1, 0)
+            n = max((n - spread * (kernel - 1) - 1) // step + 1, 0)
         return sizes
 
 
