@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -82,6 +83,21 @@ class Run:
 # Our matrices are small: one BLAS thread is as fast as several on an idle machine and much
 # faster on a loaded one (reference runs, mutants and validation all use it).
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Kernels started inside (nbgrader's too) inherit SINGLE_THREADED; os.environ is restored after."""
+    saved = {key: os.environ.get(key) for key in SINGLE_THREADED}
+    os.environ.update(SINGLE_THREADED)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def execute(nb: NotebookNode, *, timeout: int = 120, cwd: str | Path | None = None) -> NotebookNode:

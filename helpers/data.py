@@ -6,6 +6,8 @@ Two kinds of data:
 * :func:`load_mnist`, :func:`load_fashion_mnist`, :func:`load_cifar10` -- the classic image
   data sets, downloaded once with pooch, verified against known checksums and cached in
   :func:`data_dir` (set ``DL_COURSE_DATA`` to choose the folder).
+* :func:`load_images` -- one of those for the PyTorch notebooks, or, where it cannot be had, a
+  stand-in of the same shapes made from scikit-learn's digits, so that a notebook always runs.
 
 Every problem with downloaded data raises :class:`DatasetError` with a message that says
 what is wrong and how to fix it.
@@ -35,6 +37,7 @@ from sklearn.model_selection import train_test_split
 __all__ = [
     "CIFAR10",
     "FASHION_MNIST",
+    "ImageSetName",
     "MNIST",
     "DatasetError",
     "DatasetSpec",
@@ -45,6 +48,8 @@ __all__ = [
     "fetch",
     "load_cifar10",
     "load_fashion_mnist",
+    "image_standin",
+    "load_images",
     "load_mnist",
     "load_offline",
     "load_text",
@@ -88,6 +93,7 @@ class Split:
     X_test: NDArray[Any]
     y_test: NDArray[Any]
     class_names: tuple[str, ...] = ()
+    source: str = "real"  # or a sentence saying what stands in for the real data set
 
     def __post_init__(self) -> None:
         for part, X, y in (
@@ -536,3 +542,84 @@ def load_cifar10(
     """CIFAR-10: uint8 NHWC images ``(N, 32, 32, 3)``, int64 labels; 50 000 / 10 000."""
     (path,) = fetch(spec, cache_dir, progressbar=progressbar).values()
     return read_cifar10_tarball(path)
+
+
+# --------------------------------------------------------------------------- stand-ins
+
+ImageSetName = Literal["mnist", "fashion_mnist", "cifar10"]
+_IMAGE_SETS: dict[str, tuple[DatasetSpec, Callable[..., Split]]] = {
+    "mnist": (MNIST, load_mnist), "fashion_mnist": (FASHION_MNIST, load_fashion_mnist),
+    "cifar10": (CIFAR10, load_cifar10),
+}
+
+
+def load_images(
+    name: ImageSetName,
+    *,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    cache_dir: PathLike | None = None,
+    download: bool = True,
+    seed: int = 0,
+) -> Split:
+    """MNIST, Fashion-MNIST or CIFAR-10 as :func:`load_mnist` … give them, or a stand-in.
+
+    The real set is used when it is cached (or, with ``download``, can be downloaded). Otherwise
+    this prints why and returns :func:`image_standin` with the same shapes, dtypes and ten classes;
+    ``Split.source`` says which one you got. ``n_train``/``n_test`` keep the first images of each part.
+    """
+    if name not in _IMAGE_SETS:
+        raise ValueError(f"unknown image set {name!r}; choose one of {list(_IMAGE_SETS)}")
+    spec, loader = _IMAGE_SETS[name]
+    folder = data_dir(cache_dir) / spec.name
+    why = "downloads are off"
+    if download or all((folder / f.name).exists() for f in spec.files):
+        try:
+            split = loader(cache_dir, spec=spec, progressbar=True)
+        except DatasetError as exc:
+            split, why = None, f"the download failed: {str(exc).splitlines()[0].rstrip(':')}"
+    else:
+        split = None
+    if split is None:
+        split = image_standin(name, n_train=n_train or 6000, n_test=n_test or 1000, seed=seed)
+        print(f"{name} is not in the cache and {why}.\nUsing a {split.source}. With a network, "
+              f"or the files copied to {folder}, you get the real data.")
+    return Split(split.X_train[:n_train], split.y_train[:n_train], split.X_test[:n_test],
+                 split.y_test[:n_test], split.class_names, split.source)
+
+
+def image_standin(name: ImageSetName, *, n_train: int = 6000, n_test: int = 1000, seed: int = 0) -> Split:
+    """Ten classes of images in the shapes of ``name``, made from scikit-learn's 8x8 digits.
+
+    Each image is a digit scaled up, placed at a random position with noise (for ``cifar10``, in a
+    random colour on a random background, NHWC). Train and test images come from disjoint digits.
+    """
+    from scipy.ndimage import zoom
+
+    digits = sklearn.datasets.load_digits()
+    side, digit_side, channels = (32, 24, 3) if name == "cifar10" else (28, 20, 1)
+    images = zoom(digits.images / 16.0, (1, digit_side / 8, digit_side / 8), order=1).clip(0, 1)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(images))
+    cut = int(0.8 * len(order))
+
+    def draw(pool: NDArray[np.int64], n: int) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+        picks = rng.choice(pool, size=n)
+        canvas = np.zeros((n, side, side, channels))
+        for i, (r, c) in enumerate(rng.integers(0, side - digit_side + 1, size=(n, 2))):
+            canvas[i, r:r + digit_side, c:c + digit_side] = images[picks[i], :, :, None]
+        if channels == 3:  # a light digit on a dark background or the other way round, random hues
+            light, dark = rng.uniform(0.6, 1.0, (n, 1, 1, 3)), rng.uniform(0.0, 0.4, (n, 1, 1, 3))
+            ink_is_light = rng.random((n, 1, 1, 1)) < 0.5
+            ink, paper = np.where(ink_is_light, light, dark), np.where(ink_is_light, dark, light)
+            canvas = paper + canvas * (ink - paper)
+        canvas += rng.normal(0, 0.05, canvas.shape)
+        X = (canvas.clip(0, 1) * 255).round().astype(np.uint8)
+        return (X if channels == 3 else X[..., 0]), digits.target[picks].astype(np.int64)
+
+    X_train, y_train = draw(order[:cut], n_train)
+    X_test, y_test = draw(order[cut:], n_test)
+    what = "coloured digits on coloured backgrounds" if channels == 3 else "digits"
+    source = (f"stand-in for {name}: scikit-learn's 8x8 {what}, scaled to {side}x{side} at random "
+              f"positions ({n_train} train / {n_test} test images)")
+    return Split(X_train, y_train, X_test, y_test, tuple(str(d) for d in range(10)), source)

@@ -39,7 +39,20 @@ def _rounded(array: np.ndarray) -> bytes:
     return mantissa.tobytes() + exponent.astype(np.int32).tobytes() + special.astype(np.int8).tobytes()
 
 
+def as_numpy(value: Any) -> Any:
+    """A torch tensor as a numpy array (detached, on the CPU, bfloat16 as float32); anything else as it is.
+
+    Duck-typed, so that the numpy chapters never import torch."""
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach") and hasattr(value, "numpy"):
+        value = value.detach().cpu()
+        if str(value.dtype) in ("torch.bfloat16", "torch.float16"):
+            value = value.float()
+        return value.numpy().copy()
+    return value
+
+
 def _feed(h: Any, value: Any, depth: int) -> None:
+    value = as_numpy(value)
     if isinstance(value, bool | np.bool_ | str | bytes | type(None)):
         h.update(repr(value).encode())
     elif isinstance(value, int | np.integer) and not isinstance(value, bool):

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from helpers import diagnosis
+from helpers.diagnosis import as_numpy
 
 __all__ = [
     "assert_answer",
@@ -101,6 +102,7 @@ def describe_call(fn_name: str, *args: Any, **kwargs: Any) -> str:
 def _as_float_array(actual: Any, name: str) -> np.ndarray:
     """Convert to a float ndarray or explain why the value is not an array of numbers."""
     __tracebackhide__ = True
+    actual = as_numpy(actual)
     if actual is None:
         fail(f"{name}: expected numbers, got None (did you forget a `return`?)")
     if isinstance(actual, str | bytes):
@@ -117,6 +119,7 @@ def _as_float_array(actual: Any, name: str) -> np.ndarray:
 
 
 def _shape_of(actual: Any) -> tuple[int, ...] | None:
+    actual = as_numpy(actual)
     try:
         return tuple(np.shape(actual))
     except (TypeError, ValueError):  # ragged nested lists
@@ -172,7 +175,7 @@ def assert_dtype(actual: Any, kind: str, name: str = "output") -> None:
     kinds = {"f": "floating-point", "i": "integer", "b": "boolean"}
     if kind not in kinds:
         raise ValueError(f"kind must be one of {sorted(kinds)}, got {kind!r}")
-    dtype = np.asarray(actual).dtype
+    dtype = np.asarray(as_numpy(actual)).dtype
     ok = dtype.kind in ("iu" if kind == "i" else kind)
     if not ok:
         fail(f"{name}: expected a {kinds[kind]} array, got dtype {dtype}")
@@ -196,6 +199,7 @@ def assert_close(
     atol=1e-08); 2 of 5 values out of tolerance, max abs error 1.2e-01``.
     """
     __tracebackhide__ = True
+    actual, expected = as_numpy(actual), as_numpy(expected)
     exp = np.asarray(expected, dtype=float)
     assert_shape(actual, exp.shape, name=name)
     act = _as_float_array(actual, name)
@@ -259,6 +263,7 @@ def assert_scalar(
     without it, check only that it is a finite number.
     """
     __tracebackhide__ = True
+    actual = as_numpy(actual)
     if actual is None:
         fail(f"{name}: expected a number, got None (did you forget a `return`?)")
     if isinstance(actual, bool | np.bool_):
@@ -288,7 +293,7 @@ def assert_array_equal(
 ) -> None:
     """Exact equality of arrays, e.g. index arrays; with ``integer`` the dtype must be integer."""
     __tracebackhide__ = True
-    exp = np.asarray(expected)
+    actual, exp = as_numpy(actual), np.asarray(as_numpy(expected))
     assert_shape(actual, exp.shape, name=name)
     act_raw = np.asarray(actual)
     if act_raw.dtype == object:
@@ -361,9 +366,17 @@ def assert_answer(
 ) -> None:
     """Grade a concept check without printing the right answer.
 
-    Strings are compared after ``strip().lower()``; numbers with a tolerance.
+    Strings are compared after ``strip().lower()``; numbers with a tolerance; tuples (a shape, say)
+    entry by entry, and ``None`` by identity.
     """
     __tracebackhide__ = True
+    if expected is None or isinstance(expected, tuple):
+        same = answer is None if expected is None else (
+            isinstance(answer, tuple | list) and len(answer) == len(expected)
+            and all(_same_choice(a, e) for a, e in zip(answer, expected, strict=True)))
+        if not same:
+            fail(f"{name}: {answer!r} is not the right answer")
+        return
     if isinstance(expected, str):
         if not isinstance(answer, str) or _normalize_choice(answer) != _normalize_choice(expected):
             fail(f"{name}: {answer!r} is not the right answer")
@@ -456,15 +469,23 @@ def _install_ipython_hooks() -> None:
 _install_ipython_hooks()
 
 
-def _arrays_in(value: Any) -> list[tuple[str, np.ndarray]]:
-    """The ndarrays in an argument: itself, or the items of a dict, list or tuple (one level)."""
-    if isinstance(value, np.ndarray):
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) or as_numpy(value) is not value  # numpy, or a torch tensor
+
+
+def _arrays_in(value: Any) -> list[tuple[str, Any]]:
+    """The arrays (numpy or torch) in an argument: itself, or the items of a dict, list or tuple (one level)."""
+    if _is_array(value):
         return [("", value)]
     if isinstance(value, dict):
-        return [(f"[{k!r}]", v) for k, v in value.items() if isinstance(v, np.ndarray)]
+        return [(f"[{k!r}]", v) for k, v in value.items() if _is_array(v)]
     if isinstance(value, list | tuple):
-        return [(f"[{i}]", v) for i, v in enumerate(value) if isinstance(v, np.ndarray)]
+        return [(f"[{i}]", v) for i, v in enumerate(value) if _is_array(v)]
     return []
+
+
+def _snapshot(array: Any) -> np.ndarray:
+    return np.array(as_numpy(array), copy=True)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -493,7 +514,7 @@ def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs:
         bound = inspect.signature(fn).bind(*args, **kwargs).arguments
     except (TypeError, ValueError):  # wrong arguments: let the call itself raise the clear error
         bound = {f"#{i}": a for i, a in enumerate(args)} | kwargs
-    watched = [(arg, where, array, array.copy()) for arg, value in bound.items() if arg not in updated
+    watched = [(arg, where, array, _snapshot(array)) for arg, value in bound.items() if arg not in updated
                for where, array in _arrays_in(value)]
     before = _global_random_state()
     try:
@@ -502,7 +523,7 @@ def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs:
     except Exception as err:  # raising where the reference does not (or vice versa) is a result too
         _RECORD.append((name, diagnosis.fingerprint(("raised", type(err).__name__))))
         raise
-    changed = [(arg, where) for arg, where, array, copy in watched if not _same(array, copy)]
+    changed = [(arg, where) for arg, where, array, copy in watched if not _same(_snapshot(array), copy)]
     drew = _global_random_state() != before
     # a draw from the global generator makes the result unrepeatable: the draw itself is the print
     shown = ("drew from the global generator", changed) if drew else (

@@ -462,3 +462,46 @@ def test_shipped_text_is_the_documented_file():
     for bad in ("nope", "../data", "tinyshakespeare.txt"):
         with pytest.raises(DatasetError, match="tinyshakespeare"):
             load_text(bad)
+
+
+# --------------------------------------------------------------------------- load_images
+
+
+@pytest.mark.parametrize("name, shape", [("cifar10", (32, 32, 3)), ("mnist", (28, 28)), ("fashion_mnist", (28, 28))])
+def test_load_images_offline_gives_a_stand_in_of_the_real_shapes(
+    name: data.ImageSetName, shape: tuple[int, ...], cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    split = data.load_images(name, n_train=50, n_test=20, cache_dir=cache, download=False)
+    assert "not in the cache and downloads are off" in capsys.readouterr().out
+    assert split.source.startswith(f"stand-in for {name}")
+    assert split.X_train.shape == (50, *shape) and split.X_test.shape == (20, *shape)
+    assert split.X_train.dtype == np.uint8 and split.y_train.dtype == np.int64
+    assert set(split.y_train) <= set(range(10)) and len(set(split.y_train)) > 5
+    assert split.X_train.std() > 20  # images, not a constant
+    again = data.load_images(name, n_train=50, n_test=20, cache_dir=cache, download=False)
+    np.testing.assert_array_equal(split.X_train, again.X_train)  # seeded
+
+
+def test_stand_in_train_and_test_come_from_different_digits() -> None:
+    split = data.image_standin("mnist", n_train=3000, n_test=500)
+    train = {x.tobytes() for x in split.X_train}
+    assert not any(x.tobytes() in train for x in split.X_test)
+
+
+def test_load_images_uses_the_real_set_when_cached(
+    server: LocalServer, cache: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "cifar-10-python.tar.gz"
+    arrays = cifar_tarball(server.root / name, rng)
+    spec = DatasetSpec("c", (server.url,), (RemoteFile(name, sha256=sha256(server.root / name)),))
+    monkeypatch.setitem(data._IMAGE_SETS, "cifar10", (spec, data.load_cifar10))
+    split = data.load_images("cifar10", n_train=3, cache_dir=cache)  # downloads into the cache
+    assert split.source == "real" and split.X_train.shape == (3, 32, 32, 3) and len(split.X_test) == 4
+    np.testing.assert_array_equal(split.y_test, arrays["test_batch_labels"])
+    server.stop()
+    assert data.load_images("cifar10", cache_dir=cache, download=False).source == "real"  # from the cache
+
+
+def test_load_images_unknown_name() -> None:
+    with pytest.raises(ValueError, match="choose one of"):
+        data.load_images("imagenet")  # type: ignore[arg-type]

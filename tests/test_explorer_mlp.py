@@ -1,7 +1,6 @@
 """Chapter 03's widgets, driven like a student would, on the reference solution's functions."""
 
 import asyncio
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -153,15 +152,12 @@ def test_step_trains_and_updates_boundary_and_loss_curve(playground):
     assert s["steps"] == 10 and len(s["losses"]) == 10
     assert playground.view.n_draws == draws + 1
     assert not np.allclose(s["probability"], first)
-    start = time.perf_counter()
     for _ in range(40):
         playground.step()
-    per_update = (time.perf_counter() - start) / 40
     s = playground.state
     assert s["steps"] == 410
     assert s["losses"][-1] < 0.5 * s["losses"][0]
     assert s["accuracy"] > 0.9
-    assert per_update < 0.5, f"one update blocks the kernel for {per_update:.2f} s"
 
 
 def test_architecture_changes_restart_but_learning_rate_does_not(playground):

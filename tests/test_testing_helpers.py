@@ -452,3 +452,35 @@ def test_the_record_keeps_what_a_result_shows_not_how_it_is_stored():
         call(strict, x)
     (_, a), (_, b), (_, c) = testing._RECORD
     assert a == b != c  # the same output whatever the cache; raising is a result of its own
+
+
+def test_torch_tensors_are_checked_like_arrays():
+    """The PyTorch notebooks pass tensors (with grad, float32, 0-d) to the same assertions and to call."""
+    import torch
+
+    x = torch.randn(3, requires_grad=True)
+    assert_close(x * 2, (x * 2).detach(), name="twice")
+    assert_scalar(torch.tensor(1.5), 1.5, name="loss", check_dtype=False)
+    assert_shape(torch.zeros(2, 3), (2, 3))
+    with pytest.raises(AssertionError, match="max relative error"):
+        assert_close(torch.ones(2), torch.full((2,), 2.0), name="ones")
+
+    def grows(t):
+        t.add_(1)
+        return t
+
+    with pytest.raises(AssertionError, match="changed its argument `t` in place"):
+        call(grows, torch.zeros(2))
+    with pytest.raises(AssertionError, match=r"changed its argument `ts`\[0\] in place"):
+        call(lambda ts: grows(ts[0]), [torch.zeros(2)])
+
+
+def test_assert_answer_compares_tuples_entry_by_entry_and_none_by_identity():
+    assert_answer((5, 4, 3), (5, 4, 3))
+    assert_answer([5, 4, 3], (5, 4, 3))
+    assert_answer(None, None)
+    for wrong in [(5, 3, 4), (5, 4), "(5, 4, 3)", None, (5.5, 4, 3)]:
+        with pytest.raises(AssertionError, match="is not the right answer"):
+            assert_answer(wrong, (5, 4, 3))
+    with pytest.raises(AssertionError, match="is not the right answer"):
+        assert_answer((), None)

@@ -447,10 +447,16 @@ _WIDGET_OUTPUTS_JS = f"""() => {{
             cell: cells.findIndex((c) => c.contains(node)),
             loading: text.startsWith('Loading widget'),
             view: !!view,
+            progress: !!(view && view.querySelector('[class*="progress"]')),
             text: text.slice(0, 300),
         }};
     }});
 }}"""
+
+
+def progress_bars(page: Any) -> int:
+    """How many of the rendered widget views are progress bars (tqdm's, in training cells)."""
+    return sum(1 for o in page.evaluate(_WIDGET_OUTPUTS_JS) if o["view"] and o["progress"])
 
 
 def widget_view_outputs(page: Any) -> list[int]:

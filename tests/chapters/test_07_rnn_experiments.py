@@ -68,7 +68,6 @@ def test_the_language_model_beats_the_baselines(ns):
     assert 4.5 < baselines["unigram"] < 5.0 and 3.4 < baselines["bigram"] < 3.8
     assert bits < baselines["bigram"] - 1.0, bits
     assert ns["lm_params"]["W_hh"].dtype == np.float32
-    assert ns["trainer"].seconds < 120, ns["trainer"].seconds
     history = ns["lm_history"]
     assert history["val"][-1] < history["val"][0]
 
