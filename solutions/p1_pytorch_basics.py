@@ -59,6 +59,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2
 
 from dllib.ch02_backprop import numeric_grad, rel_error
 from dllib.ch03_mlp import (
@@ -429,7 +430,10 @@ assert_that(len([m for m in MLP([10, 50, 3], dropout=0.0).modules() if isinstanc
 # $(N, H, W, 3)$ for colour (NHWC, as the data loaders give them) — and int labels. Sample `i`
 # is the pair `(image, label)`: the image a float32 tensor of shape $(C, H, W)$ (channels
 # first, $C = 1$ for grey) with values in $[0, 1]$ (divide by 255), passed through `transform`
-# if one is given; the label an int64 tensor of shape $()$.
+# if one is given; the label an int64 tensor of shape $()$. (torchvision's
+# `v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])` does the same to one image;
+# the tests compare with it. Its other transforms — `v2.Normalize`, `v2.RandomCrop` … — work on
+# the result, so they make good `transform` arguments.)
 
 # %% nbgrader="solution" grade_id="image_dataset"
 class ImageDataset(Dataset):
@@ -463,6 +467,9 @@ class ImageDataset(Dataset):
 
 
 # %% nbgrader="tests" grade_id="test_image_dataset" points=5
+_to_tensor = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])
+
+
 def _check_dataset(images, labels, what):
     ds = call(ImageDataset, images, labels)
     assert_equal_int(call(len, ds), len(images), name=f"len(ImageDataset({what}))")
@@ -475,8 +482,7 @@ def _check_dataset(images, labels, what):
         assert_that(isinstance(image, torch.Tensor) and image.dtype == torch.float32,
                     f"ImageDataset({what})[{i}]: the image must be a float32 tensor, got "
                     + (str(image.dtype) if isinstance(image, torch.Tensor) else type(image).__name__))
-        expected = images[i].astype(np.float32) / 255
-        expected = expected[None] if images.ndim == 3 else expected.transpose(2, 0, 1)
+        expected = _to_tensor(images[i])  # torchvision's conversion of one image
         assert_shape(image, expected.shape, name=f"ImageDataset({what})[{i}]: image (C, H, W) with C = {channels}")
         assert_close(image, expected, rtol=1e-6, atol=1e-7, name=f"ImageDataset({what})[{i}]: image / 255")
         assert_that(isinstance(label, torch.Tensor) and label.dtype == torch.int64 and label.shape == (),
@@ -508,6 +514,8 @@ assert_that(_yb.dtype == torch.int64, f"a DataLoader batch's labels must be int6
 # %%
 split = load_images("fashion_mnist", n_train=CONFIG["n_train"], n_test=CONFIG["n_test"])
 train_set, test_set = ImageDataset(split.X_train, split.y_train), ImageDataset(split.X_test, split.y_test)
+pixels = split.X_train / 255.0
+normalize = v2.Normalize([pixels.mean()], [pixels.std()])  # torchvision: (x - mean) / std, per channel
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.4))
 for ax, i in zip(axes.flat, range(16), strict=True):
     image, label = train_set[i]
@@ -677,14 +685,17 @@ _check_evaluate(23, 4, 5, batch=10, seed=5)
 # %% [markdown]
 # ## 6. Training a classifier
 #
-# Everything together: data loaders (shuffled for training), the MLP, the Adam optimizer, your
-# loop, a progress bar and the learning curves. On a CPU the small configuration takes a few
-# seconds per epoch.
+# Everything together: data loaders (shuffled for training) over your dataset, with
+# torchvision's `v2.Normalize` as the transform (pixels shifted and scaled to mean 0 and standard
+# deviation 1, measured on the training images), the MLP, the Adam optimizer, your loop, a
+# progress bar and the learning curves. On a CPU the small configuration takes a few seconds
+# per epoch.
 
 # %%
 seed_everything(0)
-train_loader = DataLoader(train_set, batch_size=CONFIG["batch"], shuffle=True)
-test_loader = DataLoader(test_set, batch_size=512)
+train_loader = DataLoader(ImageDataset(split.X_train, split.y_train, transform=normalize),
+                          batch_size=CONFIG["batch"], shuffle=True)
+test_loader = DataLoader(ImageDataset(split.X_test, split.y_test, transform=normalize), batch_size=512)
 model = MLP([28 * 28, *CONFIG["hidden"], 10], dropout=0.2).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 history = {"train loss": [], "test loss": [], "test accuracy": []}

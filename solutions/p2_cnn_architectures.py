@@ -68,6 +68,7 @@ from torch.utils.data import (
     SequentialSampler,
     TensorDataset,
 )
+from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from helpers.data import load_images
@@ -773,6 +774,27 @@ try:
     plt.show()
 except NotImplementedError:
     print("solve random_crop_flip first")
+
+# %% [markdown]
+# torchvision has both augmentations as per-image transforms, `v2.RandomCrop(32, padding=4)` and
+# `v2.RandomHorizontalFlip()`, meant for a `Dataset` whose samples a `DataLoader` collects on the
+# CPU. The same work, one image at a time, against your function on the whole batch:
+
+# %%
+per_image = v2.Compose([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()])
+demo_batch = torch.tensor(cifar.X_train[:256]).permute(0, 3, 1, 2).float() / 255
+augment_seconds = {}
+start = time.perf_counter()
+torchvision_batch = torch.stack([per_image(image) for image in demo_batch])
+augment_seconds["torchvision, one image at a time"] = time.perf_counter() - start
+try:
+    start = time.perf_counter()
+    random_crop_flip(demo_batch, 4, torch.Generator().manual_seed(0))
+    augment_seconds["random_crop_flip, the whole batch"] = time.perf_counter() - start
+except NotImplementedError:
+    print("solve random_crop_flip first")
+for label, took in augment_seconds.items():
+    print(f"{label:35s} {took * 1e3:7.1f} ms for {len(demo_batch)} images")
 
 # %% [markdown]
 # ## 6. The training loop, with the modes right

@@ -126,3 +126,8 @@ def test_the_pretrained_backbone_transfers(ns):
     assert set(curves) == {"scratch", "frozen", "finetune"}
     assert all(len(c) == cfg["transfer_epochs"] and all(0.0 <= a <= 1.0 for a in c) for c in curves.values())
     assert min(curves["frozen"][-1], curves["finetune"][-1]) > curves["scratch"][-1] + 0.1, curves
+
+
+def test_torchvision_and_the_batched_augmentation_both_ran(ns):
+    assert set(ns["augment_seconds"]) == {"torchvision, one image at a time", "random_crop_flip, the whole batch"}
+    assert ns["torchvision_batch"].shape == ns["demo_batch"].shape == (256, 3, 32, 32)
