@@ -16,29 +16,35 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import nbformat
+from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
 from autograder.authoring import read_source, role
 from autograder.course import Course
 from autograder.execute import death_reason, is_harmless_stderr, kernel_returncode
 from autograder.grading import Submission
-from autograder.integrity import PROBE, differences, read_probe
+from autograder.judge import MAX_MESSAGE, SERVE, Connection, NotebookJudge, bootstrap
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
+from autograder.outputs import BoundedClient, trim
 from autograder.release import prepare_course_dir
 from autograder.restore import reference_notebook, restore
 from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
 
 MAX_SUBMISSION_BYTES = 64 * 2**20
-MAX_OUTPUT_CHARS = 20_000
+GONE = "the kernel stopped serving the tests (did the notebook change how IPython runs cells?)"
+GRACE = 5  # seconds a kernel has to stop after its interrupt before it is killed
+T = TypeVar("T")
 STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
 # Run first in every grading kernel: figures reach the feedback as small PNGs, and no other
 # image format is made. Drawing a figure is most of a plotting cell's time; what it costs is
@@ -119,14 +125,6 @@ def _failure(outputs: list[dict], reply_ok: bool) -> str | None:
     return None if reply_ok else "the cell did not finish normally"
 
 
-def _shorten(cell) -> None:
-    for output in cell.get("outputs", []):
-        if "text" in output and len(output["text"]) > MAX_OUTPUT_CHARS:
-            output["text"] = output["text"][:MAX_OUTPUT_CHARS] + "\n... (output truncated)\n"
-        if output.get("output_type") == "error":
-            output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"[:MAX_OUTPUT_CHARS]]
-
-
 def _explain(cell, title: str, why: str) -> None:
     """Say in a cell's outputs why it stopped (the feedback shows it where an empty cell stood);
     the KeyboardInterrupt of an interrupted cell is replaced."""
@@ -143,6 +141,11 @@ def _kill(km) -> None:
         km.provisioner.process.kill()
 
 
+def _alive(km) -> bool:
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    return process is not None and process.poll() is None
+
+
 def _kernel_manager(job: Job, workdir: Path):
     if not job.sandbox:
         from jupyter_client import AsyncKernelManager
@@ -155,7 +158,6 @@ def _kernel_manager(job: Job, workdir: Path):
 
 def grade_job(job: Job) -> JobResult:
     """Grade one submission (runs in a worker process)."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbgrader.utils import determine_grade
 
@@ -184,37 +186,99 @@ def grade_job(job: Job) -> JobResult:
 
     replies: dict[int, bool] = {}
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
-    client = NotebookClient(
-        nb, km=_kernel_manager(job, workdir), timeout=job.limits.cell_timeout, allow_errors=True,
-        interrupt_on_timeout=True, startup_timeout=60, shutdown_kernel="immediate", resources={"metadata": {"path": str(workdir)}},
+    km = _kernel_manager(job, workdir)
+    client = BoundedClient(
+        nb, km=km, timeout=job.limits.cell_timeout, allow_errors=True,
+        interrupt_on_timeout=True, startup_timeout=60, shutdown_kernel="immediate",
+        resources={"metadata": {"path": str(workdir)}},
         on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
             cell_index, execute_reply.get("content", {}).get("status") == "ok"),
     )
-    tampered: list[str] = []
-    ran: set[str] = set()
     current: int | None = None  # the cell running now
+    killed: list[str] = []  # why the watchdog killed the kernel
 
-    def run_own(source: str) -> list[dict]:
+    def run_own(source: str) -> NotebookNode:
         cell = nbformat.v4.new_code_cell(source)
-        nb.cells.append(cell)  # nbclient addresses outputs by index: give the probe its own
+        nb.cells.append(cell)  # nbclient addresses outputs by index: give our cells their own
         try:
-            client.execute_cell(cell, len(nb.cells) - 1)
+            client.execute_cell(cell, len(nb.cells) - 1, store_history=False)
         finally:
             nb.cells.pop()
-        return cell.outputs
+        return cell
 
-    def probe() -> dict | None:
-        return read_probe(run_own(PROBE))
+    def watched(work: Callable[[], T], seconds: float) -> T:
+        """Run ``work``; a kernel still busy GRACE seconds after its interrupt is killed."""
+        def kill() -> None:
+            killed.append(f"it ignored the interrupt at the time limit ({job.limits.cell_timeout} s) and was killed")
+            _kill(client.km)
+        timer = threading.Timer(seconds + GRACE, kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            return work()
+        finally:
+            timer.cancel()
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.settimeout(15)
+    conn: Connection | None = None
+
+    def connect() -> socket.socket:
+        run_own(f"_judge_agent.connect({str(workdir / 'judge.sock')!r}, {MAX_MESSAGE}, get_ipython().user_ns)")
+        return listener.accept()[0]
+
+    def session(work: Callable[[], T]) -> tuple[T | None, BaseException | None, list[dict]]:
+        """Run ``work`` (the judge's side) while the kernel serves it; the kernel's outputs meanwhile."""
+        assert conn is not None
+        box: dict[str, Any] = {}
+
+        def judge_side() -> None:
+            try:
+                box["value"] = work()
+            except BaseException as err:  # noqa: BLE001 - reported to the caller
+                box["error"] = err
+            finally:
+                conn.done()
+
+        conn.deadline = time.monotonic() + job.limits.cell_timeout
+        thread = threading.Thread(target=judge_side, daemon=True)
+        thread.start()
+        serve = nbformat.v4.new_code_cell(SERVE)
+        nb.cells.append(serve)
+        try:
+            watched(lambda: client.execute_cell(serve, len(nb.cells) - 1, store_history=False),
+                    job.limits.cell_timeout)
+        except CellTimeoutError:
+            pass
+        finally:
+            nb.cells.pop()
+            thread.join(max(0.0, conn.deadline - time.monotonic()) + 1)
+        if (thread.is_alive() or conn.broken) and conn.broken != GONE:  # out of step: start over, once more
+            conn.broken = conn.broken or "out of step"
+            try:
+                if not _alive(client.km):
+                    raise TimeoutError
+                conn.reset(connect())
+            except TimeoutError:
+                conn.broken = GONE
+        kept = [o for o in serve.outputs if o.get("output_type") != "error"]
+        return box.get("value"), box.get("error"), kept
 
     deadline = threading.Timer(job.limits.wall_time, lambda: _kill(client.km))
     deadline.daemon = True
     try:
         with client.setup_kernel():
             deadline.start()
+            listener.bind(str(workdir / "judge.sock"))  # once the kernel runs: its folder is ready
+            os.chmod(workdir / "judge.sock", 0o777)  # the kernel runs as another user
+            listener.listen(1)
             run_own(FIGURES)
-            baseline = probe()
-            if baseline is None:
-                raise DeadKernelError("the grading kernel did not start properly")
+            run_own(bootstrap(workdir / "judge.sock"))
+            try:
+                conn = Connection(listener.accept()[0])
+            except TimeoutError:
+                raise DeadKernelError("the grading kernel did not start properly") from None
+            judge = NotebookJudge(nb, restored.students, conn)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -226,23 +290,29 @@ def grade_job(job: Job) -> JobResult:
                     break
                 current, began = index, time.monotonic()
                 try:
-                    client.execute_cell(cell, index)
+                    if role(cell) == "tests":
+                        judged, error, kept = session(lambda index=index: judge.run_test(index))
+                        if error is not None:
+                            judged = [{"output_type": "error", "ename": type(error).__name__, "evalue": str(error),
+                                       "traceback": [f"{type(error).__name__}: {error}"]}]
+                        cell.outputs = [nbformat.from_dict(o) for o in kept + (judged or [])]
+                        replies[index] = True
+                    else:
+                        watched(lambda cell=cell, index=index: client.execute_cell(cell, index), job.limits.cell_timeout)
+                        if judge.needs_kernel(index):
+                            session(lambda index=index: judge.after_trusted(index))
+                        else:
+                            judge.after_trusted(index)
                 except CellTimeoutError:
                     replies[index] = False
                 finally:
                     result.cell_seconds += time.monotonic() - began
+                    trim(cell)
                 if time.monotonic() - began >= job.limits.cell_timeout:
                     result.status = "timed out"
                     result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")
                     _explain(cell, "Time limit", f"this cell ran longer than {job.limits.cell_timeout} s "
                              "(the time limit per cell) and was stopped")
-                if role(cell) == "tests":
-                    changes = differences(baseline, probe())
-                    if changes and not tampered:
-                        tampered = changes
-                        result.flags.append(f"tampering detected after {cell.id}: " + "; ".join(changes[:5]))
-                    if not tampered:
-                        ran.add(cell.id)
     except DeadKernelError as err:
         if time.monotonic() - start >= job.limits.wall_time:
             result.status = "timed out"
@@ -250,6 +320,11 @@ def grade_job(job: Job) -> JobResult:
             if current is not None:
                 _explain(nb.cells[current], "Time limit", f"the notebook ran longer than {job.limits.wall_time} s "
                          "(the time limit per notebook) during this cell; the cells after it did not run")
+        elif killed and current is not None:
+            result.status = "timed out"
+            result.notes.append(f"cell {current + 1} {killed[0]}; later cells did not run")
+            _explain(nb.cells[current], "Time limit", f"this cell ran longer than {job.limits.cell_timeout} s; "
+                     f"{killed[0]}, so the cells after it did not run")
         else:
             result.status = "crashed"
             reason = death_reason(kernel_returncode(client.km), sandboxed=job.sandbox) \
@@ -264,8 +339,13 @@ def grade_job(job: Job) -> JobResult:
         result.notes.append(f"grading stopped: {type(err).__name__}: {str(err)[:200]}")
     finally:
         deadline.cancel()
+        if conn is not None:
+            conn.done()
+        listener.close()
         with contextlib.suppress(Exception):
             client._cleanup_kernel()
+        if hasattr(km, "release"):  # the sandbox's mount and cgroup, whatever happened to the kernel
+            km.release()
         shutil.rmtree(workdir, ignore_errors=True)
 
     for index, cell in enumerate(nb.cells):
@@ -279,13 +359,10 @@ def grade_job(job: Job) -> JobResult:
                 failure = "did not run: the kernel had died or time ran out"
                 if index != current:
                     _explain(cell, "Not run", "the kernel had died or time had run out before this test cell")
-            elif cell.id not in ran:
-                failure = "not graded: tampering detected" if tampered else failure
             result.cells[cell.id] = CellGrade(0.0 if failure else points, points, message=failure or "")
         else:
             score, _ = determine_grade(cell)
             result.cells[cell.id] = CellGrade(score, points, needs_manual=score is None, auto=False)
-        _shorten(cell)
     result.notebook = nb
     result.seconds = time.monotonic() - start
     return result
@@ -310,8 +387,14 @@ def exclusive(course_dir: Path) -> Iterator[None]:
         yield
 
 
+def records(course_dir: Path, student: str, chapter: str) -> Path:
+    """The batch grader's own files for one submission (report.json, the graded file's digest),
+    kept outside autograded/, whose every file nbgrader copies into the student's feedback."""
+    return course_dir / "grading" / student / chapter
+
+
 def _marker(course_dir: Path, student: str, chapter: str) -> Path:
-    return course_dir / "autograded" / student / chapter / ".graded-sha256"
+    return records(course_dir, student, chapter) / "graded-sha256"
 
 
 def _submitted(course_dir: Path, student: str, chapter: str) -> Path:
@@ -355,12 +438,13 @@ def store(gb, course_dir: Path, result: JobResult, sha: str, submitted: Path | N
         grade.needs_manual_grade = bool(cell and cell.needs_manual)
     graded.flagged = bool(result.flags)
     gb.db.commit()
-    folder = marker.parent
+    folder = course_dir / "autograded" / result.student / result.chapter
     folder.mkdir(parents=True, exist_ok=True)
     if result.notebook is not None:
         nbformat.write(nbformat.from_dict(result.notebook), folder / f"{result.chapter}.ipynb")
     summary = {k: v for k, v in asdict(result).items() if k != "notebook"}
-    (folder / "report.json").write_text(json.dumps(summary, indent=1))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    (marker.parent / "report.json").write_text(json.dumps(summary, indent=1))
     marker.write_text(sha)
 
 

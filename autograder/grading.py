@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
+from autograder import feedback
 from autograder.course import Chapter, Course, nbgrader_config
 from autograder.execute import single_threaded
 from autograder.release import prepare_course_dir
@@ -132,18 +133,40 @@ def cell_scores(course_dir: Path, chapter_id: str, student: str, db_url: str | N
 
 
 def generate_feedback(course: Course, course_dir: Path, *, db_url: str | None = None) -> list[Path]:
-    """HTML feedback for every autograded submission (hidden tests' source left out)."""
+    """HTML feedback for every autograded submission (hidden tests' source left out).
+
+    Each page is bounded in size and sanitised (``autograder.feedback``); a student's folder
+    ``feedback/<student>/<chapter>/`` holds that chapter's page and nothing else.
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = nbgrader_config(course_dir, db_url)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     for chapter in course.chapters:
-        if (course_dir / "autograded").exists() and any((course_dir / "autograded").glob(f"*/{chapter.id}")):
-            result = api.generate_feedback(chapter.id)
-            if not result["success"]:
-                raise RuntimeError(f"feedback for {chapter.id} failed:\n{result.get('error')}")
+        if not any((course_dir / "autograded").glob(f"*/{chapter.id}/{chapter.id}.ipynb")):
+            continue
+        config = feedback.configure(nbgrader_config(course_dir, db_url))
+        config.CourseDirectory.notebook_id = chapter.id  # no page for any other notebook there
+        # nbgrader copies every other file of autograded/<student>/<chapter>/ next to the page;
+        # "*" matches that folder itself, so nothing is copied.
+        config.CourseDirectory.ignore = ["*"]
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        result = api.generate_feedback(chapter.id)
+        for folder in (course_dir / "feedback").glob(f"*/{chapter.id}"):
+            _keep_only(folder, f"{chapter.id}.html")
+        if not result["success"]:
+            raise RuntimeError(f"feedback for {chapter.id} failed:\n{result.get('error')}")
     return sorted((course_dir / "feedback").glob("*/*/*.html"))
+
+
+def _keep_only(folder: Path, name: str) -> None:
+    """Remove everything in ``folder`` but the regular file ``name`` (links are removed, not followed)."""
+    for path in folder.iterdir():
+        if path.name == name and path.is_file() and not path.is_symlink():
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 PENDING = "pending"  # a written answer not yet graded by hand, in the CSV
@@ -162,7 +185,7 @@ def _grade_order(chapter: Chapter) -> dict[str, int]:
 def grading_report(course_dir: Path, student: str, chapter_id: str) -> dict:
     """The batch grader's report.json for one submission ({} when graded otherwise)."""
     try:
-        return json.loads((course_dir / "autograded" / student / chapter_id / "report.json").read_text())
+        return json.loads((course_dir / "grading" / student / chapter_id / "report.json").read_text())
     except (OSError, ValueError):
         return {}
 

@@ -31,6 +31,7 @@ def reference_notebook(release: NotebookNode, source: NotebookNode) -> NotebookN
 class Restored:
     notebook: NotebookNode
     notes: list[str] = field(default_factory=list)
+    students: set[str] = field(default_factory=set)  # ids of the cells whose source is the student's
 
 
 def _key(cell: NotebookNode) -> str | None:
@@ -72,6 +73,7 @@ def restore(submission: NotebookNode, reference: NotebookNode) -> Restored:
             notes.append(f"{ref.id} missing, graded as blank")
         cells.append(cell)
         cells.extend(extras.get(ref.id, []))
+    added = {id(cell) for group in extras.values() for cell in group}
     for index, cell in enumerate(cells):
         if role(cell) is None:
             cell.id = f"cell-{index:03d}"
@@ -80,4 +82,5 @@ def restore(submission: NotebookNode, reference: NotebookNode) -> Restored:
     order = [_key(c) for c in submission.cells if _key(c) in answers]
     if order != sorted(order, key=ref_ids.index):
         notes.append("cells were reordered; restored the original order")
-    return Restored(nb, notes)
+    students = {c.id for c in cells if id(c) in added or c.id in answers}
+    return Restored(nb, notes, students)

@@ -32,6 +32,42 @@ pytestmark = [
 
 GOOD = "import numpy as np\ndef mse(pred, target):\n    return float(np.mean((np.asarray(pred, dtype=float) - np.asarray(target, dtype=float))**2))"
 ANSWER = 'q1_answer = "b"'
+WRONG = "def mse(pred, target):\n    return 0.0"
+# Replaces the kernel's replies: errors become "ok" and error outputs are dropped.
+SENDER = """k = get_ipython().kernel
+_orig = k.session.send
+def _send(stream, msg_or_type, content=None, *args, **kwargs):
+    if isinstance(msg_or_type, dict):
+        if msg_or_type.get('msg_type') == 'error':
+            return None
+        msg_or_type.get('content', {}).update(status='ok')
+    if msg_or_type == 'error':
+        return None
+    if isinstance(content, dict) and content.get('status') == 'error':
+        content = {**content, 'status': 'ok'}
+    return _orig(stream, msg_or_type, content, *args, **kwargs)
+k.session.send = _send
+"""
+# Replaces the judge's agent with one that answers every request with 2.0 (mse's hidden value).
+FORGE = """_judge_agent._do = lambda request: 2.0 if request[0] == 'call' else _judge_agent.__dict__['OPERATORS']['bool'](0)
+"""
+# Returns an object that looks for the checker's expected value on the stack.
+FRAMES = """import sys
+class Sneaky:
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        f = sys._getframe()
+        while f is not None:
+            for name in ('expected', 'desired', 'b'):
+                if name in f.f_locals:
+                    return np.asarray(f.f_locals[name], dtype=float)
+            f = f.f_back
+        return np.asarray(-1.0)
+    def __float__(self):
+        return float(self.__array__())
+def mse(pred, target):
+    return Sneaky()
+"""
 LIMITS = Limits(cell_timeout=4, wall_time=40, memory=2 * 2**30, processes=64)
 
 
@@ -72,13 +108,32 @@ def cases(course_dir: Path, other: Path, port: int) -> list[Case]:
         Case("huge_output", {**ok, "+after:mse": "print('x' * 20_000_000)"}, "graded", 3),
         Case("always_equal", {"mse": "class Eq(float):\n    def __eq__(self, other): return True\ndef mse(pred, target):\n    return Eq(42)", "q1": ANSWER}, "graded", 1),
         Case("always_equal_array", {"mse": "import numpy as np\nclass A(np.ndarray):\n    def __eq__(self, o): return np.ones(1, bool).view(A)\ndef mse(pred, target):\n    return np.array(5.0).view(A)", "q1": ANSWER}, "graded", 1),
-        Case("patch_allclose", {"mse": "import numpy as np\nnp.allclose = lambda *a, **k: True\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
-        Case("patch_np_testing", {"mse": "import numpy.testing as npt\nnpt.assert_allclose = lambda *a, **k: None\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
-        Case("patch_test_helper", {"mse": "import helpers.testing as t\nt.assert_close = lambda *a, **k: None\ndef mse(pred, target):\n    return 0.0", "q1": ANSWER}, "graded", 0, flagged=True),
-        Case("patch_builtin", {"mse": "import builtins\n_real = builtins.isinstance\nbuiltins.isinstance = lambda o, t: _real(o, t)\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
-        Case("patch_sys_exit", {"mse": "import sys\nsys.exit = lambda *a: None\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
-        Case("hide_tracebacks", {"mse": "get_ipython().showtraceback = lambda *a, **k: None\ndef mse(pred, target):\n    return 0.0", "q1": ANSWER}, "graded", 0, flagged=True),
-        Case("cell_hook", {"mse": "get_ipython().events.register('post_run_cell', lambda result: None)\n" + GOOD, "q1": ANSWER}, "graded", 0, flagged=True),
+        # Cheats beside a wrong mse: none earns its 2 points (the tests run in the judge, not in the kernel).
+        Case("patch_allclose", {"mse": "import numpy as np\nnp.allclose = lambda *a, **k: True\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("patch_np_testing", {"mse": "import numpy.testing as npt\nnpt.assert_allclose = lambda *a, **k: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("patch_test_helper", {"mse": "import helpers.testing as t\nt.assert_close = lambda *a, **k: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("patch_helper_defaults", {"mse": "import helpers.testing as t\nt.assert_close.__defaults__ = tuple(1e9 if isinstance(d, float) else d for d in t.assert_close.__defaults__)\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("patch_helper_private", {"mse": "import helpers.testing as t\nfor n in dir(t):\n    if n.startswith('_') and callable(getattr(t, n)) and not n.startswith('__'):\n        setattr(t, n, lambda *a, **k: None)\nt.fail = lambda *a, **k: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("rebind_test_names", {"mse": "assert_close = lambda *a, **k: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("patch_builtin", {"mse": "import builtins\nbuiltins.AssertionError = type('Quiet', (Exception,), {})\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("patch_sys_exit", {"mse": "import sys\nsys.exit = lambda *a: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("hide_tracebacks", {"mse": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("cell_hook", {"mse": "get_ipython().events.register('post_run_cell', lambda result: setattr(result, 'error_in_exec', None))\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        # Cheats that stop the kernel from serving the judge lose every test after them.
+        Case("input_transformer", {"mse": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n" + WRONG, "q1": ANSWER}, "graded", 0),
+        Case("ast_transformer", {"mse": "import ast\nclass NoAsserts(ast.NodeTransformer):\n    def visit_Call(self, node):\n        return ast.Constant(None)\n    def visit_Assert(self, node):\n        return ast.Pass()\nget_ipython().ast_transformers.append(NoAsserts())\n" + WRONG, "q1": ANSWER}, "graded", 0),
+        Case("kernel_sender", {"mse": SENDER + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("trace_hook", {"mse": "import sys\nsys.settrace(lambda *a: None)\nsys.setprofile(lambda *a: None)\n" + WRONG, "q1": ANSWER}, "graded", 1),
+        Case("forge_agent", {"mse": FORGE + WRONG, "q1": ANSWER}, "graded", 0),
+        Case("frame_reader", {"mse": FRAMES, "q1": ANSWER}, "graded", 1),
+        Case("equal_str", {"mse": WRONG, "q1": "class S(str):\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n    __hash__ = str.__hash__\nq1_answer = S('zzz')"}, "graded", 0),
+        # Correct answers with odd company keep full marks.
+        Case("correct_beside_patches", {"mse": "import numpy as np\nnp.allclose = lambda *a, **k: False\nassert_close = None\n" + GOOD, "q1": ANSWER}, "graded", 3),
+        Case("correct_subclasses", {"mse": "import numpy as np\nclass F(float):\n    pass\ndef mse(pred, target):\n    return F(np.mean((np.asarray(pred, dtype=float) - np.asarray(target, dtype=float))**2))", "q1": "class S(str):\n    pass\nq1_answer = S('b')"}, "graded", 3),
+        Case("reads_history", {**ok, "+after:test_mse": "print(In)\nprint(get_ipython().history_manager.input_hist_raw)"}, "graded", 3),
+        Case("ignores_sigint", {"mse": GOOD, "q1": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"}, "timed out", 2),
+        Case("catches_interrupt", {"mse": GOOD, "q1": "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"}, "timed out", 2),
+        Case("huge_ungraded_output", {**ok, "+after:mse": "for _ in range(200_000):\n    print('x' * 100)"}, "graded", 3),
         Case("read_gradebook", {"mse": leak_probe(f"open({str(course_dir / 'gradebook.db')!r}).read()"), "q1": ANSWER}, "graded", 3),
         Case("read_solutions", {"mse": leak_probe(f"open({str(Path(__file__).parents[1] / 'solutions' / 'toy.py')!r}).read()"), "q1": ANSWER}, "graded", 3),
         Case("read_course_source", {"mse": leak_probe(f"open({str(course_dir / 'source' / 'toy' / 'toy.ipynb')!r}).read()"), "q1": ANSWER}, "graded", 3),
@@ -165,6 +220,28 @@ def test_outcome(graded, student):
     assert bool(result.flags) == case.flagged, detail
 
 
+def test_no_hidden_test_reaches_the_kernel(graded):
+    results, _, _ = graded
+    cell = next(c for c in results["reads_history"].notebook.cells if c.source.startswith("print(In)"))
+    printed = json.dumps(cell.outputs)
+    assert "assert_close(mse([1.0]" not in printed  # the visible test is not in the kernel's history either ...
+    assert "mse([2.0, 0.0]" not in printed  # ... nor the hidden one
+
+
+def test_outputs_of_every_cell_are_bounded(graded):
+    results, _, _ = graded
+    assert len(json.dumps(results["huge_ungraded_output"].notebook)) < 500_000
+
+
+def test_a_cell_that_ignores_the_interrupt_is_stopped(graded):
+    results, _, _ = graded
+    for student in ("ignores_sigint", "catches_interrupt"):
+        result = results[student]
+        assert result.seconds < LIMITS.cell_timeout + 20, result.seconds
+        assert any("did not run" in c.message or "Time limit" in c.message or "time" in c.message
+                   for c in result.cells.values() if c.score == 0 and c.auto), result.cells
+
+
 def test_nothing_escaped_the_sandbox(graded):
     _, _, course_dir = graded
     assert not (course_dir / "planted.txt").exists()
@@ -178,7 +255,6 @@ def test_the_gradebook_holds_every_submission_once(graded):
         stored = {(s.student.id, s.assignment.name) for s in gb.assignment_submissions("toy")}
         assert stored == {(student, "toy") for student in results}
         assert gb.find_submission("toy", "correct").score == 3
-        assert gb.find_submission_notebook("toy", "toy", "patch_allclose").flagged
 
 
 def test_class_statistics(graded):
@@ -217,13 +293,13 @@ def test_kill_and_resume_gives_the_grades_of_an_uninterrupted_run(tmp_path):
     reference = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "whole"))
     reference.wait(timeout=300)
     interrupted = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "resumed"))
-    markers = tmp_path / "resumed" / "autograded"
+    markers = tmp_path / "resumed" / "grading"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(markers.glob("*/toy/.graded-sha256"))) < 3:
+    while time.time() < deadline and len(list(markers.glob("*/toy/graded-sha256"))) < 3:
         time.sleep(0.1)
     os.killpg(interrupted.pid, signal.SIGKILL)
     interrupted.wait()
-    done_before = len(list(markers.glob("*/toy/.graded-sha256")))
+    done_before = len(list(markers.glob("*/toy/graded-sha256")))
     assert 3 <= done_before < 8, "the run should have been stopped part-way"
 
     resumed = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "resumed"))

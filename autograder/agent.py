@@ -1,0 +1,192 @@
+# ruff: noqa: F821 - wire.py's names: its source runs before this file's in the kernel
+"""The judge's agent inside the student's kernel: it runs what the judge asks and answers in data.
+
+Sent as source into the kernel after ``wire.py`` (same namespace) by the first cell the grader
+runs. ``serve()`` answers the judge's requests until it says "done": look up a name, get or set
+an attribute, call, apply an operator. Values go back as plain data; every other object stays
+here behind a numbered handle. Nothing here is trusted by the judge: it only ever reads data.
+"""
+
+import builtins as _builtins
+import copy as _copy
+import operator as _operator
+import socket as _socket
+import types as _types
+
+_state = {"sock": None, "ns": {}, "max": 0, "next": 0}
+_handles: dict = {}  # handle -> object
+_keys: dict = {}  # id(object) -> handle (the object stays alive in _handles, so its id is its own)
+_active: list = []  # (arguments, their snapshots) of the requests being run, innermost last
+
+OPERATORS = {
+    **{name: getattr(_operator, name) for name in (
+        "getitem", "setitem", "delitem", "contains", "add", "sub", "mul", "truediv", "floordiv", "mod",
+        "pow", "matmul", "and_", "or_", "xor", "lshift", "rshift", "eq", "ne", "lt", "le", "gt", "ge",
+        "neg", "pos", "abs", "invert", "index")},
+    **{name: getattr(_builtins, name) for name in (
+        "len", "iter", "next", "bool", "repr", "str", "format", "hash", "float", "int", "complex", "round",
+        "isinstance", "issubclass", "dir", "vars", "reversed")},
+    "deepcopy": _copy.deepcopy, "copy": _copy.copy,
+    "value": lambda obj: __import__("numpy").asarray(obj),
+}
+
+
+def connect(path, max_bytes, namespace):
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.connect(path)
+    _state.update(sock=sock, ns=namespace, max=max_bytes)
+
+
+def _named(obj):
+    """A module, function or class of a trusted package, sent by name (the judge uses its own)."""
+    if isinstance(obj, _types.ModuleType):
+        module, qualname = obj.__name__, ""
+    else:
+        module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    try:
+        return {"n": [module, qualname]} if resolve_named(module, qualname) is obj else None
+    except Exception:
+        return None
+
+
+def _keep(obj):
+    named = _named(obj)
+    if named is not None:
+        return named
+    key = _keys.get(id(obj))
+    if key is None:
+        _state["next"] += 1
+        key = _keys[id(obj)] = _state["next"]
+        _handles[key] = obj
+    kind = "class" if isinstance(obj, type) else "callable" if callable(obj) else "object"
+    try:
+        name = type.__getattribute__(obj, "__name__") if kind == "class" else type(obj).__name__
+    except Exception:
+        name = "object"
+    return {"h": [key, str.__str__(name)[:80] if isinstance(name, str) else "object", kind]}
+
+
+def _lookup(body):
+    key = body[0]
+    if type(key) is not int or key not in _handles:
+        raise LookupError("the judge referred to an object that is gone")
+    return _handles[key]
+
+
+def _send(message):
+    tree, buffers = encode(message, _keep)
+    send(_state["sock"], tree, buffers)
+
+
+def _receive(collected):
+    tree, buffers = receive(_state["sock"], _state["max"])
+    return Decoder(buffers, _lookup, _stub, collected)(tree)
+
+
+def _stub(key):
+    """A function of the judge's, passed to the student's code: calling it asks the judge."""
+    def callback(*args, **kwargs):
+        changed = []
+        if _active:  # the judge's copies catch up first (a function perturbing x in place, then calling f)
+            collected, before = _active[-1]
+            changed = _changes(collected, before)
+            before[:] = [_snapshot(obj) for obj in collected]
+        _send(("callback", key, args, kwargs, changed))
+        return _wait()
+    return callback
+
+
+def _raise(names, message):
+    raise exception_from(names, message)
+
+
+def _fingerprint(value):
+    return encode(value, lambda v: {"h": [id(v), "", ""]})
+
+
+def _snapshot(obj):
+    if hasattr(obj, "bit_generator"):
+        return _fingerprint(obj.bit_generator.state)
+    if isinstance(obj, list | dict):
+        return (len(obj), [id(v) for v in (obj.values() if isinstance(obj, dict) else obj)],
+                list(obj) if isinstance(obj, dict) else None)
+    if hasattr(obj, "detach"):
+        return obj.detach().clone()
+    return obj.copy()
+
+
+def _changed(obj, before):
+    if hasattr(obj, "bit_generator"):
+        return _fingerprint(obj.bit_generator.state) != before
+    if isinstance(obj, list | dict):
+        return _snapshot(obj) != before
+    if hasattr(obj, "detach"):
+        now = obj.detach()
+        return now.shape != before.shape or not bool(((now == before) | (before != before)).all())
+    import numpy
+
+    return obj.shape != before.shape or not numpy.array_equal(obj, before, equal_nan=True)
+
+
+def _do(request):
+    op, *args = request
+    if op == "get":
+        return {name: _state["ns"][name] for name in args[0] if name in _state["ns"]}
+    if op == "attr":
+        return getattr(args[0], args[1])
+    if op == "setattr":
+        return setattr(args[0], args[1], args[2])
+    if op == "delattr":
+        return delattr(args[0], args[1])
+    if op == "call":
+        return args[0](*args[1], **args[2])
+    if op == "op":
+        return OPERATORS[args[0]](*args[1])
+    if op == "define":
+        namespace = dict(_state["ns"])
+        exec(compile(args[0], "<test cell>", "exec"), namespace)
+        return namespace[args[1]]
+    if op == "release":
+        for key in args[0]:
+            obj = _handles.pop(key, None)
+            _keys.pop(id(obj), None)
+        return None
+    raise ValueError(f"unknown request {op!r}")
+
+
+def _wait():
+    """Serve the judge's requests until it answers ours (a callback) or says it is done."""
+    while True:
+        collected = []
+        message = _receive(collected)
+        if message[0] == "done":
+            return None
+        if message[0] == "return":
+            return message[1]
+        if message[0] == "raiseback":
+            _raise(message[1], message[2])
+        before = [_snapshot(obj) for obj in collected]
+        _active.append((collected, before))
+        try:
+            value = _do(message)
+            _send(("ok", value, _changes(collected, before)))
+        except KeyboardInterrupt:
+            _send(("interrupted",))
+            raise
+        except BaseException as err:  # noqa: BLE001 - every failure of the student's code is reported
+            try:
+                text = str(err)[:4000]
+            except BaseException:  # noqa: BLE001
+                text = "(its message could not be read)"
+            _send(("raise", [c.__name__ for c in type(err).__mro__ if isinstance(c.__name__, str)], text))
+        finally:
+            _active.pop()
+
+
+def _changes(collected, before):
+    return [[i, obj] for i, (obj, b) in enumerate(zip(collected, before, strict=True)) if _changed(obj, b)]
+
+
+def serve():
+    """Answer the judge until it is done (run as a cell of its own by the grader)."""
+    _wait()

@@ -1,0 +1,344 @@
+"""Plain data between the judge and a student's kernel: no pickle, no eval, bounded sizes.
+
+A message is a JSON tree plus raw byte buffers (array contents). Python's scalars (None, bool,
+int, float, str) are JSON values; everything else is a one-key object: ``{"t": [...]}`` a tuple,
+``{"a": [dtype, shape, buffer]}`` a numpy array, ``{"h": [id, type name, kind]}`` an object that
+stays in the kernel (a handle), ``{"k": id}`` a function that stays in the judge (a callback) ...
+Decoding checks every node: only the kinds below, numeric dtypes, buffer sizes that match the
+shape, bounded depth and size. What does not fit is an error, never a guess.
+
+This file is also sent, as source, into the student's kernel (it cannot import the autograder):
+it needs numpy and nothing else of the course; torch is used when it is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+MAX_DEPTH = 64
+MAX_ITEMS = 2_000_000  # nodes in one message
+MAX_HEADER = 64 * 2**20
+DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                    "float16", "float32", "float64", "complex64", "complex128"})
+TORCH_DTYPES = DTYPES | {"bfloat16"}
+SCALARS = (type(None), bool, int, float, str)
+BIT_GENERATORS = frozenset({"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"})
+# Packages whose modules, functions and classes travel by name: each side uses its own copy.
+TRUSTED = frozenset({"numpy", "scipy", "torch", "torchvision", "math", "cmath", "random", "statistics",
+                     "itertools", "functools", "operator", "collections", "copy", "builtins", "helpers",
+                     "dllib", "sklearn", "matplotlib", "time", "warnings", "typing", "string", "re"})
+# Exceptions that end a program rather than report a failure: the other side sees a RuntimeError.
+_FATAL = frozenset({"SystemExit", "KeyboardInterrupt", "GeneratorExit", "BaseException"})
+
+
+class WireError(ValueError):
+    """A message that breaks the protocol (malformed, too large, of a kind not allowed)."""
+
+
+def _torch():
+    import sys
+
+    return sys.modules.get("torch")  # only when the program already uses it: never import it here
+
+
+def resolve_named(module: Any, qualname: Any) -> Any:
+    """This side's own module, function or class ``module.qualname`` of a trusted package."""
+    import importlib
+
+    if type(module) is not str or type(qualname) is not str or module.split(".")[0] not in TRUSTED \
+            or "<" in qualname or len(module) + len(qualname) > 300:
+        raise WireError(f"{str(module)[:60]}.{str(qualname)[:60]} is not something that travels by name")
+    try:
+        found = importlib.import_module(module)
+        for part in filter(None, qualname.split(".")):
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as err:
+        raise WireError(f"{module}.{qualname} is not there: {err}") from None
+    return found
+
+
+def exception_from(names: Any, message: Any) -> BaseException:
+    """The exception to raise on this side for one raised on the other: the first built-in
+    exception class in its ``names`` (its class's MRO), with the message."""
+    import builtins
+
+    if not isinstance(names, list) or not names or not all(type(n) is str for n in names) or type(message) is not str:
+        return RuntimeError("malformed error report")
+    for name in names:
+        cls = getattr(builtins, name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException) and name not in _FATAL:
+            if name != names[0]:
+                message = f"{names[0][:80]}: {message}"
+            try:
+                return cls(message)
+            except Exception:  # e.g. UnicodeDecodeError wants five arguments
+                return RuntimeError(f"{names[0][:80]}: {message}")
+    return RuntimeError(f"{names[0][:80]}: {message}")
+
+
+# ----------------------------------------------------------------------------- framing
+
+
+def send(sock, tree: Any, buffers: list[bytes]) -> None:
+    header = json.dumps({"m": tree, "b": [len(b) for b in buffers]}, allow_nan=True).encode()
+    sock.sendall(struct.pack(">I", len(header)) + header)
+    for buffer in buffers:
+        sock.sendall(buffer)
+
+
+def _read(sock, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 2**22))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def receive(sock, max_bytes: int) -> tuple[Any, list[bytes]]:
+    (size,) = struct.unpack(">I", _read(sock, 4))
+    if size > MAX_HEADER:
+        raise WireError(f"message header of {size} bytes")
+    try:
+        header = json.loads(_read(sock, size))
+        sizes = header["b"]
+        tree = header["m"]
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        raise WireError(f"unreadable message ({type(err).__name__})") from None
+    if not isinstance(sizes, list) or not all(type(n) is int and n >= 0 for n in sizes) or sum(sizes) > max_bytes:
+        raise WireError(f"message of more than {max_bytes} bytes")
+    return tree, [_read(sock, n) for n in sizes]
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+def _plain_array(a: np.ndarray) -> np.ndarray:
+    a = np.ndarray.view(a, np.ndarray)  # subclasses are sent as what they hold
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a if a.flags.c_contiguous else a.copy(order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+
+
+class Encoder:
+    """Turns a value into (tree, buffers); ``other`` encodes what is not plain data (or raises)."""
+
+    def __init__(self, other: Callable[[Any], dict], sent: list | None = None):
+        self.other = other
+        self.buffers: list[bytes] = []
+        self.sent = sent  # lists, dicts, arrays and tensors sent, in the order the decoder sees them
+
+    def _sent(self, value: Any, node: dict) -> dict:
+        if self.sent is not None:
+            self.sent.append(value)
+        return node
+
+    def buffer(self, data: bytes) -> int:
+        self.buffers.append(data)
+        return len(self.buffers) - 1
+
+    def __call__(self, value: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise WireError("value nested too deeply")
+        kind = type(value)
+        if kind in SCALARS:
+            return value
+        if isinstance(value, int | float | str) and not isinstance(value, np.generic):  # subclasses: the base value
+            return str.__str__(value) if isinstance(value, str) else \
+                float.__float__(value) if isinstance(value, float) else int.__int__(value)
+        if isinstance(value, complex):
+            return {"c": [complex.__complex__(value).real, complex.__complex__(value).imag]}
+        if isinstance(value, bytes | bytearray):
+            return {"y": self.buffer(bytes(value))}
+        if isinstance(value, list | tuple | set | frozenset):
+            tag = "l" if isinstance(value, list) else "t" if isinstance(value, tuple) else \
+                "s" if isinstance(value, set) else "f"
+            node = {tag: [self(v, depth + 1) for v in (list.__iter__(value) if tag == "l" else iter(value))]}
+            return self._sent(value, node) if tag == "l" else node
+        if isinstance(value, dict):
+            return self._sent(value, {"d": [[self(k, depth + 1), self(v, depth + 1)] for k, v in dict.items(value)]})
+        if isinstance(value, np.ndarray):
+            if value.dtype.name in DTYPES:
+                a = _plain_array(value)
+                return self._sent(value, {"a": [a.dtype.name, list(a.shape), self.buffer(a.tobytes())]})
+            if value.dtype == object:
+                return {"o": [list(value.shape), [self(v, depth + 1) for v in value.ravel().tolist()]]}
+        if isinstance(value, np.generic) and value.dtype.name in DTYPES:
+            return {"g": [value.dtype.name, self.buffer(np.asarray(value).tobytes())]}
+        if isinstance(value, np.dtype) and value.name in DTYPES:
+            return {"D": value.name}
+        if isinstance(value, type) and issubclass(value, np.generic) and np.dtype(value).name in DTYPES:
+            return {"S": np.dtype(value).name}
+        if isinstance(value, np.random.Generator):  # its state travels; the state it ends in comes back
+            bits = value.bit_generator
+            if type(bits).__name__ in BIT_GENERATORS:
+                sent, self.sent = self.sent, None  # the state's own dicts are not copied back
+                try:
+                    state = self(bits.state, depth + 1)
+                finally:
+                    self.sent = sent
+                return self._sent(value, {"G": [type(bits).__name__, state]})
+        if kind is slice:
+            return {"sl": [self(value.start, depth + 1), self(value.stop, depth + 1), self(value.step, depth + 1)]}
+        if value is Ellipsis:
+            return {"E": 0}
+        if kind is range:
+            return {"r": [value.start, value.stop, value.step]}
+        torch = _torch()
+        if torch is not None:
+            if isinstance(value, torch.Tensor):
+                return self._sent(value, self.tensor(value, torch))
+            if isinstance(value, torch.dtype):
+                return {"TD": str(value).removeprefix("torch.")}
+            if isinstance(value, torch.device):
+                return {"dev": str(value)}
+        return self.other(value)
+
+    def tensor(self, t, torch) -> dict:
+        t = t.detach().to("cpu")
+        name = str(t.dtype).removeprefix("torch.")
+        if name not in TORCH_DTYPES:
+            return self.other(t)
+        data = t.contiguous().view(torch.int16) if name == "bfloat16" else t.contiguous()
+        a = data.numpy()
+        return {"T": [name, list(t.shape), self.buffer(a.tobytes()), bool(t.requires_grad)]}
+
+
+def encode(value: Any, other: Callable[[Any], dict], sent: list | None = None) -> tuple[Any, list[bytes]]:
+    encoder = Encoder(other, sent)
+    return encoder(value), encoder.buffers
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+class Decoder:
+    """Turns (tree, buffers) back into values; ``handle`` and ``callback`` resolve references."""
+
+    def __init__(self, buffers: list[bytes], handle: Callable[[list], Any], callback: Callable[[Any], Any],
+                 arrays: list | None = None):
+        self.buffers, self.handle, self.callback = buffers, handle, callback
+        self.items = 0
+        self.arrays = arrays  # decoded arrays and containers, in order (for copy-back), when a list
+
+    def _buffer(self, index: Any) -> bytes:
+        if type(index) is not int or not 0 <= index < len(self.buffers):
+            raise WireError("bad buffer reference")
+        return self.buffers[index]
+
+    def _array(self, dtype: Any, shape: Any, index: Any) -> np.ndarray:
+        if dtype not in DTYPES or not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+            raise WireError(f"array of dtype {str(dtype)[:20]!r} or shape not allowed")
+        data = self._buffer(index)
+        if int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize != len(data):
+            raise WireError("array buffer does not match its shape")
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+    def __call__(self, node: Any, depth: int = 0) -> Any:
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS:
+            raise WireError("message nested too deeply or too large")
+        if node is None or type(node) in (bool, int, float, str):
+            return node
+        if type(node) is not dict or len(node) != 1:
+            raise WireError("malformed node")
+        ((tag, body),) = node.items()
+        if tag in ("l", "t", "s", "f"):
+            if type(body) is not list:
+                raise WireError("malformed sequence")
+            items = [self(v, depth + 1) for v in body]
+            value = {"l": list, "t": tuple, "s": set, "f": frozenset}[tag](items)
+            if tag == "l" and self.arrays is not None:
+                self.arrays.append(value)
+            return value
+        if tag == "d":
+            if type(body) is not list or not all(type(p) is list and len(p) == 2 for p in body):
+                raise WireError("malformed dict")
+            value = {self(k, depth + 1): self(v, depth + 1) for k, v in body}
+            if self.arrays is not None:
+                self.arrays.append(value)
+            return value
+        if tag == "a" and type(body) is list and len(body) == 3:
+            value = self._array(*body)
+            if self.arrays is not None:
+                self.arrays.append(value)
+            return value
+        if tag == "o" and type(body) is list and len(body) == 2 and type(body[1]) is list:
+            shape = body[0]
+            if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) \
+                    or int(np.prod(shape, dtype=object)) != len(body[1]):
+                raise WireError("object array does not match its shape")
+            out = np.empty(len(body[1]), dtype=object)
+            for i, v in enumerate(body[1]):
+                out[i] = self(v, depth + 1)
+            return out.reshape(shape)
+        if tag == "g" and type(body) is list and len(body) == 2:
+            return self._array(body[0], [], body[1])[()]
+        if tag == "c" and type(body) is list and len(body) == 2 and all(type(v) is float for v in body):
+            return complex(*body)
+        if tag == "y":
+            return self._buffer(body)
+        if tag == "D" and body in DTYPES:
+            return np.dtype(body)
+        if tag == "S" and body in DTYPES:
+            return np.dtype(body).type
+        if tag == "sl" and type(body) is list and len(body) == 3:
+            return slice(*(self(v, depth + 1) for v in body))
+        if tag == "E":
+            return Ellipsis
+        if tag == "r" and type(body) is list and len(body) == 3 and all(type(v) is int for v in body):
+            return range(*body)
+        if tag in ("T", "TD", "dev"):
+            return self.torch(tag, body)
+        if tag == "h" and type(body) is list and len(body) == 3:
+            return self.handle(body)
+        if tag == "k":
+            return self.callback(body)
+        if tag == "G" and type(body) is list and len(body) == 2 and body[0] in BIT_GENERATORS:
+            arrays, self.arrays = self.arrays, None  # the state's own dicts are not copied back
+            try:
+                bits = getattr(np.random, body[0])()
+                bits.state = self(body[1], depth + 1)
+            except (TypeError, ValueError, KeyError) as err:
+                raise WireError(f"bad random generator state: {err}") from None
+            finally:
+                self.arrays = arrays
+            value = np.random.Generator(bits)
+            if self.arrays is not None:
+                self.arrays.append(value)
+            return value
+        if tag == "n" and type(body) is list and len(body) == 2:
+            return resolve_named(*body)
+        raise WireError(f"node of kind {str(tag)[:20]!r} not allowed")
+
+    def torch(self, tag: str, body: Any) -> Any:
+        torch = _torch()
+        if torch is None:
+            import torch  # a tensor arrived: the other side uses torch, so this side may too
+        if tag == "TD":
+            if body not in TORCH_DTYPES:
+                raise WireError("torch dtype not allowed")
+            return getattr(torch, body)
+        if tag == "dev":
+            if type(body) is not str or body.split(":")[0] not in ("cpu", "cuda", "mps", "meta"):
+                raise WireError("torch device not allowed")
+            return torch.device(body)
+        if type(body) is not list or len(body) != 4 or body[0] not in TORCH_DTYPES or type(body[3]) is not bool:
+            raise WireError("malformed tensor")
+        name, shape, index, grad = body
+        if name == "bfloat16":
+            t = torch.from_numpy(self._array("int16", shape, index)).view(torch.bfloat16)
+        else:
+            t = torch.from_numpy(self._array(name, shape, index))
+        if grad:
+            t.requires_grad_(True)
+        if self.arrays is not None:
+            self.arrays.append(t)
+        return t
