@@ -12,11 +12,13 @@ import copy as _copy
 import operator as _operator
 import socket as _socket
 import types as _types
+import weakref as _weakref
 
 _state = {"sock": None, "ns": {}, "max": 0, "next": 0}
 _handles: dict = {}  # handle -> object
 _keys: dict = {}  # id(object) -> handle (the object stays alive in _handles, so its id is its own)
 _active: list = []  # (arguments, their snapshots) of the requests being run, innermost last
+_followed: dict = {}  # number -> (weak reference, snapshot) of each array or tensor the judge sent
 
 OPERATORS = {
     **{name: getattr(_operator, name) for name in (
@@ -78,9 +80,26 @@ def _send(message):
     send(_state["sock"], tree, buffers)
 
 
+def _follow(number, value):
+    _followed[number] = (_weakref.ref(value), _snapshot(value))
+
+
+def _followed_changes():
+    """The judge's arrays that changed here since last reported (those still alive here)."""
+    changed = []
+    for number, (ref, before) in list(_followed.items()):
+        value = ref()
+        if value is None:
+            del _followed[number]
+        elif _changed(value, before):
+            changed.append([number, value])
+            _followed[number] = (ref, _snapshot(value))
+    return changed
+
+
 def _receive(collected):
     tree, buffers = receive(_state["sock"], _state["max"])
-    return Decoder(buffers, _lookup, _stub, collected)(tree)
+    return Decoder(buffers, _lookup, _stub, collected, _follow)(tree)
 
 
 def _stub(key):
@@ -91,7 +110,7 @@ def _stub(key):
             collected, before = _active[-1]
             changed = _changes(collected, before)
             before[:] = [_snapshot(obj) for obj in collected]
-        _send(("callback", key, args, kwargs, changed))
+        _send(("callback", key, args, kwargs, changed, _followed_changes()))
         return _wait()
     return callback
 
@@ -169,7 +188,7 @@ def _wait():
         _active.append((collected, before))
         try:
             value = _do(message)
-            _send(("ok", value, _changes(collected, before)))
+            _send(("ok", value, _changes(collected, before), _followed_changes()))
         except KeyboardInterrupt:
             _send(("interrupted",))
             raise

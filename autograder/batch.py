@@ -75,6 +75,7 @@ class Job:
     limits: Limits
     sandbox: bool = True
     library: tuple[str, ...] = ()  # the dllib modules the chapter may import (earlier chapters')
+    judged: bool = True  # hidden tests run in the judge (else in the kernel, see Chapter.judged)
 
 
 @dataclass
@@ -290,7 +291,7 @@ def grade_job(job: Job) -> JobResult:
                     break
                 current, began = index, time.monotonic()
                 try:
-                    if role(cell) == "tests":
+                    if role(cell) == "tests" and job.judged:
                         judged, error, kept = session(lambda index=index: judge.run_test(index))
                         if error is not None:
                             judged = [{"output_type": "error", "ename": type(error).__name__, "evalue": str(error),
@@ -299,7 +300,9 @@ def grade_job(job: Job) -> JobResult:
                         replies[index] = True
                     else:
                         watched(lambda cell=cell, index=index: client.execute_cell(cell, index), job.limits.cell_timeout)
-                        if judge.needs_kernel(index):
+                        if role(cell) == "tests":
+                            pass
+                        elif judge.needs_kernel(index):
                             session(lambda index=index: judge.after_trusted(index))
                         else:
                             judge.after_trusted(index)
@@ -308,6 +311,10 @@ def grade_job(job: Job) -> JobResult:
                 finally:
                     result.cell_seconds += time.monotonic() - began
                     trim(cell)
+                    if role(cell) == "tests":  # a traceback would quote the hidden tests
+                        for output in cell.outputs:
+                            if output.get("output_type") == "error":
+                                output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
                 if time.monotonic() - began >= job.limits.cell_timeout:
                     result.status = "timed out"
                     result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")
@@ -488,7 +495,8 @@ def grade_batch(
                 continue
             text = sub.path.read_text(errors="replace") if sub.path.stat().st_size <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
             todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
-                             limits or Limits(), sandbox, visible_modules(course, sub.chapter)), sha, sub.path))
+                             limits or Limits(), sandbox, visible_modules(course, sub.chapter), sub.chapter.judged),
+                         sha, sub.path))
         own = executor is None
         executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
         results = list(done)

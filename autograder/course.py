@@ -25,6 +25,10 @@ class Chapter:
     title: str
     points: float
     root: Path
+    # Hidden tests run in the judge, outside the student's kernel (autograder/judge.py). False
+    # keeps them in the sandboxed kernel: for tests that need the student's torch modules and
+    # autograd graphs in their own process, which the judge cannot proxy yet.
+    judged: bool = True
 
     @property
     def source(self) -> Path:
@@ -56,7 +60,7 @@ class Course:
         try:
             data = tomllib.loads((root / MANIFEST).read_text())
             chapters = tuple(
-                Chapter(str(c["id"]), str(c["title"]), float(c["points"]), root)
+                Chapter(str(c["id"]), str(c["title"]), float(c["points"]), root, bool(c.get("judged", True)))
                 for c in data["chapters"]
             )
             title = str(data["course"]["title"])

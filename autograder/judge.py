@@ -72,6 +72,7 @@ class Connection:
         self.callbacks: dict[int, Callable] = {}
         self.released: list[int] = []
         self.remotes: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
+        self.origins: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()  # arrays sent
         self.broken: str | None = None
 
     # encoding what the judge sends
@@ -105,8 +106,15 @@ class Connection:
     def _callback(self, key: Any) -> Callable:
         raise wire.WireError("the kernel may not send the judge's functions back")
 
+    def _register(self, value: Any) -> int:
+        number = len(self.origins) + 1
+        while number in self.origins:
+            number += 1
+        self.origins[number] = value
+        return number
+
     def _send(self, message: tuple, sent: list | None = None) -> None:
-        tree, buffers = wire.encode(message, self._other, sent)
+        tree, buffers = wire.encode(message, self._other, sent, self._register)
         wire.send(self.sock, tree, buffers)
 
     def _receive(self) -> Any:
@@ -150,20 +158,32 @@ class Connection:
             if not isinstance(answer, tuple) or not answer or not isinstance(answer[0], str):
                 raise KernelGone("the kernel answered something that is not an answer")
             kind = answer[0]
-            if kind == "ok" and len(answer) == 3 and isinstance(answer[2], list):
+            if kind == "ok" and len(answer) == 4 and isinstance(answer[2], list) and isinstance(answer[3], list):
                 _copy_back(sent, answer[2])
+                self._follow(answer[3])
                 return answer[1]
             if kind == "raise" and len(answer) == 3:
                 raise wire.exception_from(answer[1], answer[2])
             if kind == "interrupted":
                 self.broken = "interrupted"
                 raise TimeoutError("the student's code was interrupted (time limit)")
-            if kind == "callback" and len(answer) == 5 and type(answer[1]) is int \
-                    and isinstance(answer[2], tuple) and isinstance(answer[3], dict) and isinstance(answer[4], list):
+            if kind == "callback" and len(answer) == 6 and type(answer[1]) is int and isinstance(answer[2], tuple) \
+                    and isinstance(answer[3], dict) and isinstance(answer[4], list) and isinstance(answer[5], list):
                 _copy_back(sent, answer[4])  # e.g. an array perturbed in place that the callback reads
+                self._follow(answer[5])
                 self._answer_callback(*answer[1:4])
                 continue
             raise KernelGone("the kernel answered something that is not an answer")
+
+    def _follow(self, changed: list) -> None:
+        """Apply the kernel's changes to arrays the judge sent (and the kernel kept, e.g. a model's
+        parameters handed to an optimizer) to the judge's own arrays."""
+        for item in changed:
+            if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int):
+                raise KernelGone("a malformed report of changed arrays")
+            original = self.origins.get(item[0])
+            if original is not None:
+                _copy_back([original], [[0, item[1]]])
 
     def _answer_callback(self, key: int, args: tuple, kwargs: dict) -> None:
         function = self.callbacks.get(key)

@@ -130,13 +130,18 @@ def _plain_array(a: np.ndarray) -> np.ndarray:
 class Encoder:
     """Turns a value into (tree, buffers); ``other`` encodes what is not plain data (or raises)."""
 
-    def __init__(self, other: Callable[[Any], dict], sent: list | None = None):
+    def __init__(self, other: Callable[[Any], dict], sent: list | None = None,
+                 register: Callable[[Any], int] | None = None):
         self.other = other
         self.buffers: list[bytes] = []
-        self.sent = sent  # lists, dicts, arrays and tensors sent, in the order the decoder sees them
+        self.sent = sent  # lists, dicts and generators sent, in the order the decoder sees them
+        self.register = register  # numbers each array and tensor sent, to follow it while the other side keeps it
 
     def _sent(self, value: Any, node: dict) -> dict:
-        if self.sent is not None:
+        ((tag, body),) = node.items()
+        if tag in ("a", "T") and self.register is not None:
+            body.append(self.register(value))
+        elif self.sent is not None:
             self.sent.append(value)
         return node
 
@@ -211,8 +216,9 @@ class Encoder:
         return {"T": [name, list(t.shape), self.buffer(a.tobytes()), bool(t.requires_grad)]}
 
 
-def encode(value: Any, other: Callable[[Any], dict], sent: list | None = None) -> tuple[Any, list[bytes]]:
-    encoder = Encoder(other, sent)
+def encode(value: Any, other: Callable[[Any], dict], sent: list | None = None,
+           register: Callable[[Any], int] | None = None) -> tuple[Any, list[bytes]]:
+    encoder = Encoder(other, sent, register)
     return encoder(value), encoder.buffers
 
 
@@ -223,10 +229,21 @@ class Decoder:
     """Turns (tree, buffers) back into values; ``handle`` and ``callback`` resolve references."""
 
     def __init__(self, buffers: list[bytes], handle: Callable[[list], Any], callback: Callable[[Any], Any],
-                 arrays: list | None = None):
+                 arrays: list | None = None, follow: Callable[[int, Any], None] | None = None):
         self.buffers, self.handle, self.callback = buffers, handle, callback
         self.items = 0
-        self.arrays = arrays  # decoded arrays and containers, in order (for copy-back), when a list
+        self.arrays = arrays  # decoded lists, dicts and generators, in order (for copy-back), when a list
+        self.follow = follow  # receives each numbered array or tensor with its number
+
+    def _numbered(self, value: Any, rest: list) -> Any:
+        if rest:
+            if len(rest) != 1 or type(rest[0]) is not int:
+                raise WireError("malformed array number")
+            if self.follow is not None:
+                self.follow(rest[0], value)
+        elif self.arrays is not None:
+            self.arrays.append(value)
+        return value
 
     def _buffer(self, index: Any) -> bytes:
         if type(index) is not int or not 0 <= index < len(self.buffers):
@@ -265,11 +282,8 @@ class Decoder:
             if self.arrays is not None:
                 self.arrays.append(value)
             return value
-        if tag == "a" and type(body) is list and len(body) == 3:
-            value = self._array(*body)
-            if self.arrays is not None:
-                self.arrays.append(value)
-            return value
+        if tag == "a" and type(body) is list and len(body) in (3, 4):
+            return self._numbered(self._array(*body[:3]), body[3:])
         if tag == "o" and type(body) is list and len(body) == 2 and type(body[1]) is list:
             shape = body[0]
             if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) \
@@ -330,15 +344,13 @@ class Decoder:
             if type(body) is not str or body.split(":")[0] not in ("cpu", "cuda", "mps", "meta"):
                 raise WireError("torch device not allowed")
             return torch.device(body)
-        if type(body) is not list or len(body) != 4 or body[0] not in TORCH_DTYPES or type(body[3]) is not bool:
+        if type(body) is not list or len(body) not in (4, 5) or body[0] not in TORCH_DTYPES or type(body[3]) is not bool:
             raise WireError("malformed tensor")
-        name, shape, index, grad = body
+        name, shape, index, grad = body[:4]
         if name == "bfloat16":
             t = torch.from_numpy(self._array("int16", shape, index)).view(torch.bfloat16)
         else:
             t = torch.from_numpy(self._array(name, shape, index))
         if grad:
             t.requires_grad_(True)
-        if self.arrays is not None:
-            self.arrays.append(t)
-        return t
+        return self._numbered(t, body[4:])
