@@ -378,8 +378,25 @@ def grade_job(job: Job) -> JobResult:
 # ----------------------------------------------------------------------------- main side
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def read_submission(path: Path) -> bytes:
+    """The bytes of a submission that is a regular file (never through a link, never a device or
+    fifo), at most one byte past MAX_SUBMISSION_BYTES; ValueError names what it is instead."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        kind = "a symbolic link" if path.is_symlink() else f"unreadable ({err.strerror})"
+        raise ValueError(f"the submitted file is {kind}, not a notebook file") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError("the submitted file is not a regular file (a device, fifo or socket)")
+        return handle.read(MAX_SUBMISSION_BYTES + 1)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @contextlib.contextmanager
@@ -409,12 +426,12 @@ def _submitted(course_dir: Path, student: str, chapter: str) -> Path:
     return course_dir / "submitted" / student / chapter / f"{chapter}.ipynb"
 
 
-def keep_submitted(course_dir: Path, student: str, chapter: str, path: Path,
+def keep_submitted(course_dir: Path, student: str, chapter: str, data: bytes,
                    received: datetime.datetime | None = None) -> None:
-    """Copy the submission into submitted/ with nbgrader's timestamp.txt (formgrader lists these)."""
+    """Keep the submission in submitted/ with nbgrader's timestamp.txt (formgrader lists these)."""
     target = _submitted(course_dir, student, chapter)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target)
+    target.write_bytes(data)
     stamp = target.with_name("timestamp.txt")
     if received is None:
         stamp.unlink(missing_ok=True)
@@ -422,7 +439,7 @@ def keep_submitted(course_dir: Path, student: str, chapter: str, path: Path,
         stamp.write_text(received.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
 
 
-def store(gb, course_dir: Path, result: JobResult, sha: str, submitted: Path | None = None) -> None:
+def store(gb, course_dir: Path, result: JobResult, sha: str, submitted: bytes | None = None) -> None:
     """Replace this student's grades for this chapter with the result (one student at a time).
 
     ``submitted``: the student's file, kept in COURSE_DIR/submitted/ for nbgrader's formgrader.
@@ -484,34 +501,42 @@ def grade_batch(
         }
         todo, done = [], []
         for sub in submissions:
-            sha = digest(sub.path)
+            try:
+                data = read_submission(sub.path)
+            except ValueError as err:  # graded as malformed, its target never read
+                with Gradebook(api.coursedir.db_url) as gb:
+                    result = JobResult(sub.student, sub.chapter.id, "malformed", notes=[str(err)])
+                    store(gb, course_dir, result, "")
+                done.append(result)
+                continue
+            sha = digest(data)
             marker = _marker(course_dir, sub.student, sub.chapter.id)
             if not force and marker.exists() and marker.read_text() == sha:
                 if not _submitted(course_dir, sub.student, sub.chapter.id).exists():  # graded before submitted/ was kept
-                    keep_submitted(course_dir, sub.student, sub.chapter.id, sub.path)
+                    keep_submitted(course_dir, sub.student, sub.chapter.id, data)
                 report = json.loads((marker.parent / "report.json").read_text())
                 report["cells"] = {k: CellGrade(**v) for k, v in report["cells"].items()}
                 done.append(JobResult(**report))
                 continue
-            text = sub.path.read_text(errors="replace") if sub.path.stat().st_size <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
+            text = data.decode(errors="replace") if len(data) <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
             todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
                              limits or Limits(), sandbox, visible_modules(course, sub.chapter), sub.chapter.judged),
-                         sha, sub.path))
+                         sha, data))
         own = executor is None
         executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
         results = list(done)
         try:
             with Gradebook(api.coursedir.db_url) as gb:
-                futures = {executor.submit(grade_job, job): (job, sha, path) for job, sha, path in todo}
+                futures = {executor.submit(grade_job, job): (job, sha, data) for job, sha, data in todo}
                 bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
                 for future in as_completed(futures):
-                    job, sha, path = futures[future]
+                    job, sha, data = futures[future]
                     try:
                         result = future.result()
                     except Exception as err:  # a worker that died is one crashed submission
                         result = JobResult(job.student, job.chapter, "crashed",
                                            notes=[f"worker failed: {type(err).__name__}: {err}"])
-                    store(gb, course_dir, result, sha, path)
+                    store(gb, course_dir, result, sha, data)
                     results.append(result)
                     bar.update()
                 bar.close()

@@ -4,6 +4,11 @@ nbgrader's feedback is nbconvert's HTML export with its "feedback" template, whi
 from a CDN. Ours (``templates/feedback``, found before nbgrader's) renders each formula to
 MathML here, with ``latex2mathml``; browsers display MathML themselves, so the page is one
 self-contained file. Where that package is missing the TeX source is shown as written.
+
+nbgrader renders the page with ``FeedbackExporter`` (``configure``), which first bounds the
+notebook (``bound_notebook``: every output and source cut to a size, scripts and widgets
+dropped), then sanitises the page's body (``sanitise_page``: what a student wrote can neither
+run, load nor submit anything), whatever the autograded notebook holds.
 """
 
 from __future__ import annotations
@@ -125,9 +130,9 @@ def _bound_data(output: NotebookNode) -> NotebookNode:
                 notes.append(f"an image of {len(value) * 3 // 4:,} bytes not shown: over the size limit")
             elif _BASE64.fullmatch(value):
                 data[mime] = value
-                sizes = (output.get("metadata") or {}).get(mime)
-                sizes = {k: v for k, v in sizes.items() if k in ("width", "height") and _SIZE.fullmatch(str(v))} \
-                    if isinstance(sizes, dict) else {}
+                given = (output.get("metadata") or {}).get(mime)
+                given = given if isinstance(given, dict) else {}
+                sizes = {k: v for k, v in given.items() if k in ("width", "height") and _SIZE.fullmatch(str(v))}
                 if sizes:
                     metadata[mime] = sizes
             break  # one image is shown; the rest are the same picture
@@ -165,7 +170,8 @@ def _bound_outputs(outputs: list) -> list[NotebookNode]:
             others += 1
             if kind == "stream":
                 name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
-                kept.append(nbformat.v4.new_output("stream", name=name, text=_cut(_text(output.get("text", "")))))
+                text = _cut(_text(output.get("text", "")))
+                kept.append(nbformat.v4.new_output("stream", name=name, text=text))
             else:
                 kept.append(_bound_data(output))
         else:
@@ -187,12 +193,24 @@ def _bound_attachments(attachments: object) -> dict:
     return kept
 
 
+def _bound_source(cell: NotebookNode) -> str:
+    source = _text(cell.get("source", ""))
+    info = cell.get("metadata", {}).get("nbgrader", {})
+    if len(source) > MAX_SOURCE_CHARS and info.get("grade") and not info.get("solution"):
+        # A test cell is cut by nbgrader's ClearHiddenTests later: cut here, its hidden part could show.
+        return f"# (this test cell's source of {len(source):,} characters is not shown)"
+    return _cut(source, MAX_SOURCE_CHARS)
+
+
 def _size(cell: NotebookNode) -> int:
-    return len(cell.source) + len(json.dumps(cell.get("outputs", []))) + len(json.dumps(cell.get("attachments", {})))
+    """Characters of the cell's source, outputs and attachments."""
+    return len(cell.source) + len(json.dumps(cell.get("outputs", []))) \
+        + len(json.dumps(cell.get("attachments", {})))
 
 
 def _omitted(count: int) -> NotebookNode:
-    return nbformat.v4.new_markdown_cell(f"*({count:,} more cells not shown: the feedback page's size limit)*")
+    text = f"*({count:,} more cells not shown: the feedback page's size limit)*"
+    return nbformat.v4.new_markdown_cell(text)
 
 
 def bound_notebook(nb: NotebookNode) -> NotebookNode:
@@ -205,7 +223,7 @@ def bound_notebook(nb: NotebookNode) -> NotebookNode:
     """
     cells, used, skipped = [], 0, 0
     for old in nb.cells:
-        cell = NotebookNode({**old, "source": _cut(_text(old.get("source", "")), MAX_SOURCE_CHARS)})
+        cell = NotebookNode({**old, "source": _bound_source(old)})
         if cell.get("cell_type") == "code":
             cell.outputs = _bound_outputs(old["outputs"] if isinstance(old.get("outputs"), list) else [])
         if "attachments" in cell:
@@ -240,8 +258,8 @@ def _names(text: str) -> frozenset[str]:
 # The page's head (our template and nbconvert's CSS) is left as it is.
 
 HTML_TAGS = _names("""a abbr b blockquote br caption cite code col colgroup dd del details dfn div dl dt em
-    figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub summary
-    sup table tbody td tfoot th thead tr tt u ul var""")
+    figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li main mark ol p pre q s samp section small span strong
+    sub summary sup table tbody td tfoot th thead tr tt u ul var""")
 MATHML_TAGS = _names("""math semantics annotation mrow mi mn mo ms mtext mspace msup msub msubsup mfrac msqrt
     mroot mover munder munderover mtable mtr mtd mlabeledtr mstyle menclose mpadded mphantom merror mfenced
     mmultiscripts mprescripts none""")
@@ -249,8 +267,9 @@ MATHML_TAGS = _names("""math semantics annotation mrow mi mn mo ms mtext mspace 
 DROPPED_WITH_CONTENT = _names("""script style noscript template iframe frame frameset object embed applet
     noembed noframes xmp plaintext textarea select title svg annotation-xml head""")
 COMMON_ATTRIBUTES = frozenset({"class", "id", "title", "lang", "dir", "align", "valign", "style"})
-TAG_ATTRIBUTES = {"a": {"name"}, "img": {"alt"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"},
-                  "ol": {"start", "type"}, "li": {"value"}, "table": {"border"}, "col": {"span"}, "colgroup": {"span"}}
+TAG_ATTRIBUTES = {"a": {"name"}, "img": {"alt"}, "td": {"colspan", "rowspan"},
+                  "th": {"colspan", "rowspan", "scope"}, "ol": {"start", "type"}, "li": {"value"},
+                  "table": {"border"}, "col": {"span"}, "colgroup": {"span"}}
 MATHML_ATTRIBUTES = _names("""display displaystyle mathvariant mathcolor mathbackground mathsize scriptlevel
     stretchy fence form separator lspace rspace largeop movablelimits accent accentunder symmetric minsize maxsize
     linethickness notation width height depth voffset columnalign columnspacing columnlines rowalign rowspacing
@@ -313,16 +332,17 @@ def _sanitiser():
         def sanitize_stream(self, token_iterator):
             inside = 0  # depth in dropped elements
             for token in token_iterator:
-                if token["type"] in ("StartTag", "EndTag", "EmptyTag") and token["name"] in DROPPED_WITH_CONTENT:
-                    inside = max(inside + {"StartTag": 1, "EndTag": -1}.get(token["type"], 0), 0)
+                kind = token["type"]
+                if kind in ("StartTag", "EndTag", "EmptyTag") and token["name"] in DROPPED_WITH_CONTENT:
+                    inside = max(inside + {"StartTag": 1, "EndTag": -1}.get(kind, 0), 0)
                 elif not inside:
                     for kept in super().sanitize_stream([token]):
                         if kept.get("name") != "img" or (None, "src") in kept.get("data", {}):
                             yield kept  # an image whose source was removed is left out
 
     # The parser must see the dropped elements as elements (bleach's own turns unknown tags into text).
-    parser = html5lib_shim.BleachHTMLParser(tags=tags | DROPPED_WITH_CONTENT, strip=True, consume_entities=False,
-                                            namespaceHTMLElements=False)
+    parser = html5lib_shim.BleachHTMLParser(tags=tags | DROPPED_WITH_CONTENT, strip=True,
+                                            consume_entities=False, namespaceHTMLElements=False)
     serializer = html5lib_shim.BleachHTMLSerializer(quote_attr_values="always", omit_optional_tags=False,
                                                     escape_lt_in_attrs=True, resolve_entities=False,
                                                     sanitize=False, alphabetical_attributes=False)
@@ -330,8 +350,9 @@ def _sanitiser():
 
     def sanitise(fragment: str) -> str:
         stream = Sanitiser(source=walker(parser.parseFragment(fragment)), allowed_tags=tags,
-                           attributes=allowed_attribute, allowed_protocols={"data"}, strip_disallowed_tags=True,
-                           strip_html_comments=True, css_sanitizer=InlineStyle())
+                           attributes=allowed_attribute, allowed_protocols={"data"},
+                           strip_disallowed_tags=True, strip_html_comments=True,
+                           css_sanitizer=InlineStyle())
         return serializer.render(stream)
 
     return sanitise
@@ -353,6 +374,7 @@ def sanitise_page(page: str) -> str:
 # ----------------------------------------------------------------------------- exporter
 
 
+@cache
 def _exporter_class():
     from nbconvert.exporters import HTMLExporter
 

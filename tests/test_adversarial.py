@@ -120,8 +120,8 @@ def cases(course_dir: Path, other: Path, port: int) -> list[Case]:
         Case("hide_tracebacks", {"mse": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG, "q1": ANSWER}, "graded", 1),
         Case("cell_hook", {"mse": "get_ipython().events.register('post_run_cell', lambda result: setattr(result, 'error_in_exec', None))\n" + WRONG, "q1": ANSWER}, "graded", 1),
         # Cheats that stop the kernel from serving the judge lose every test after them.
-        Case("input_transformer", {"mse": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n" + WRONG, "q1": ANSWER}, "graded", 0),
-        Case("ast_transformer", {"mse": "import ast\nclass NoAsserts(ast.NodeTransformer):\n    def visit_Call(self, node):\n        return ast.Constant(None)\n    def visit_Assert(self, node):\n        return ast.Pass()\nget_ipython().ast_transformers.append(NoAsserts())\n" + WRONG, "q1": ANSWER}, "graded", 0),
+        Case("input_transformer", {"mse": "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n" + WRONG, "q1": ANSWER}, "*", 0),
+        Case("ast_transformer", {"mse": "import ast\nclass NoAsserts(ast.NodeTransformer):\n    def visit_Call(self, node):\n        return ast.Constant(None)\n    def visit_Assert(self, node):\n        return ast.Pass()\nget_ipython().ast_transformers.append(NoAsserts())\n" + WRONG, "q1": ANSWER}, "*", 0),
         Case("kernel_sender", {"mse": SENDER + WRONG, "q1": ANSWER}, "graded", 1),
         Case("trace_hook", {"mse": "import sys\nsys.settrace(lambda *a: None)\nsys.setprofile(lambda *a: None)\n" + WRONG, "q1": ANSWER}, "graded", 1),
         Case("forge_agent", {"mse": FORGE + WRONG, "q1": ANSWER}, "graded", 0),
@@ -152,12 +152,22 @@ def cases(course_dir: Path, other: Path, port: int) -> list[Case]:
         Case("old_nbformat", ok, "graded", 3, mutate="v4.2"),
         Case("invalid_json", {}, "malformed", 0, raw='{"cells": [ {"cell_type": '),
         Case("empty_file", {}, "malformed", 0, raw=""),
+        # Files that are not regular files are never opened (a link's target never reaches a note).
+        Case("link_to_source", {}, "malformed", 0, mutate=f"link:{course_dir / 'source' / 'toy' / 'toy.ipynb'}"),
+        Case("link_to_passwd", {}, "malformed", 0, mutate="link:/etc/passwd"),
+        Case("fifo", {}, "malformed", 0, mutate="fifo"),
     ]
 
 
 def write_case(case: Case, release_path: Path, folder: Path) -> None:
     target = folder / case.student / release_path.name
     target.parent.mkdir(parents=True)
+    if isinstance(case.mutate, str) and case.mutate.startswith("link:"):
+        target.symlink_to(case.mutate.removeprefix("link:"))
+        return
+    if case.mutate == "fifo":
+        os.mkfifo(target)
+        return
     if case.raw is not None:
         target.write_text(case.raw)
         return
@@ -220,6 +230,14 @@ def test_outcome(graded, student):
     assert bool(result.flags) == case.flagged, detail
 
 
+def test_links_and_fifos_are_not_read(graded):
+    results, _, _ = graded
+    for student in ("link_to_source", "link_to_passwd", "fifo"):
+        notes = " ".join(results[student].notes)
+        assert "not a notebook file" in notes or "not a regular file" in notes, notes
+        assert "root:" not in notes and "nbgrader" not in notes
+
+
 def test_no_hidden_test_reaches_the_kernel(graded):
     results, _, _ = graded
     cell = next(c for c in results["reads_history"].notebook.cells if c.source.startswith("print(In)"))
@@ -269,7 +287,7 @@ def test_feedback_names_failures_without_hidden_source(graded, tmp_path):
     results, _, course_dir = graded
     course = make_toy_course(tmp_path / "toy")
     pages = grading.generate_feedback(course, course_dir)
-    assert len(pages) >= len(results) - 2  # malformed files have no notebook to show
+    assert len(pages) == sum(r.status != "malformed" for r in results.values())  # malformed: no notebook to show
     page = (course_dir / "feedback" / "edited_test_cell" / "toy" / "toy.html").read_text()
     assert "expected 2, got 0" in page  # why the hidden check failed ...
     assert "HIDDEN TESTS" not in page and "mse([2.0, 0.0]" not in page  # ... but not its source

@@ -182,6 +182,15 @@ def test_no_hidden_test_source(pages):
         assert "reread the section on scaling" not in page.text  # q1's hidden check passed: no message
 
 
+def test_no_script_and_only_the_page_in_each_folder(pages, tmp_path_factory):
+    for student, page in pages.items():
+        assert page.scripts == [], student  # no <script> and no <link> at all
+    folders = sorted(tmp_path_factory.getbasetemp().glob("feedback[0-9]*/graded/feedback/*/toy"))
+    assert [f.name for f in folders] == ["toy"] * len(STUDENTS)
+    for folder in folders:  # the grader's report.json and digest stay out of it
+        assert os.listdir(folder) == ["toy.html"], folder
+
+
 def test_maths_render_without_network(pages):
     pytest.importorskip("latex2mathml", reason="maths become MathML with latex2mathml")
     for page in pages.values():

@@ -234,6 +234,15 @@ def test_the_page_is_bounded_and_graded_cells_stay():
     assert any("more cells not shown" in c.source for c in bounded.cells if c.cell_type == "markdown")
 
 
+def test_a_long_test_cell_is_not_cut_into_its_hidden_part():
+    tests = {"nbgrader": {"grade": True, "solution": False, "grade_id": "test_x", "points": 1}}
+    source = "assert True\n### BEGIN HIDDEN TESTS\n" + "assert x\n" * MAX_SOURCE_CHARS + "### END HIDDEN TESTS\n"
+    cells = [nbformat.v4.new_code_cell(source, metadata=tests), nbformat.v4.new_code_cell(source)]
+    bounded = bound_notebook(nbformat.v4.new_notebook(cells=cells))
+    assert "HIDDEN" not in bounded.cells[0].source and "not shown" in bounded.cells[0].source
+    assert "more characters not shown" in bounded.cells[1].source  # a student's cell is cut
+
+
 # ----------------------------------------------------------------------------- ./course feedback
 
 

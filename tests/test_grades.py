@@ -113,7 +113,8 @@ def test_export_shows_pending_answers_statuses_and_flags(graded, tmp_path):
     assert {student: row["b_first:status"] for student, row in rows.items()} == {
         "good": "graded", "blank": "graded", "partial": "partial", "crashed": "crashed",
         "timed_out": "timed out", "tamperer": "graded", "broken": "malformed"}
-    assert "tampering detected" in rows["tamperer"]["b_first:flags"] and good["b_first:flags"] == ""
+    # Patching numpy changes nothing the tests see (they run in the judge): nothing to flag.
+    assert all(row["b_first:flags"] == "" for row in rows.values())
     assert rows["partial"]["a_second:status"] == "" and rows["partial"]["a_second:total"] == ""  # not submitted
 
     stats = read_csv(grading.stats_path(out))
