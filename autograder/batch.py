@@ -484,8 +484,13 @@ def grade_batch(
     sandbox: bool | None = None,
     force: bool = False,
     progress: bool = True,
+    judged: bool | None = None,
 ) -> list[JobResult]:
-    """Grade submissions in parallel; already graded, unchanged ones are skipped unless ``force``."""
+    """Grade submissions in parallel; already graded, unchanged ones are skipped unless ``force``.
+
+    ``judged``: run the hidden tests in the judge (True) or in the kernel (False) for every
+    chapter; None follows each chapter's ``judged`` setting in course.toml.
+    """
     from nbgrader.api import Gradebook
 
     sandbox = sandbox_available() if sandbox is None else sandbox
@@ -520,7 +525,8 @@ def grade_batch(
                 continue
             text = data.decode(errors="replace") if len(data) <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
             todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
-                             limits or Limits(), sandbox, visible_modules(course, sub.chapter), sub.chapter.judged),
+                             limits or Limits(), sandbox, visible_modules(course, sub.chapter),
+                             sub.chapter.judged if judged is None else judged),
                          sha, data))
         own = executor is None
         executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)

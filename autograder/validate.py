@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import grading, mutants, release
+from autograder import batch, grading, mutants, release
 from autograder.authoring import AuthoringError, cells_with_role, read_source, role
-from autograder.course import Chapter, Course
+from autograder.course import Chapter, Course, CourseError
 from autograder.execute import cell_results, execute
 
 REGION = re.compile(
@@ -107,16 +107,21 @@ def check_chapter(chapter: Chapter, *, with_mutants: bool = True, notes: Notes =
             yield f"reference solution fails {result.grade_id}: {result.message}"
     notes(f"reference solution runs in {time.perf_counter() - started:.1f} s")
     wrong = mutants.load_mutants(chapter.mutants) if chapter.mutants.exists() else []
-    yield from _graded_by_nbgrader(chapter, source, wrong[0] if wrong else None)
+    yield from _graded(chapter, source, wrong[0] if wrong else None)
     if with_mutants:
         yield from _check_mutants(chapter, source, wrong, notes, verbose)
 
 
-def _graded_by_nbgrader(chapter: Chapter, source: NotebookNode, mistake: mutants.Mutant | None) -> Iterator[str]:
-    """nbgrader's own autograde: blank release 0, reference full marks, one mistake loses one cell."""
+def _graded(chapter: Chapter, source: NotebookNode, mistake: mutants.Mutant | None) -> Iterator[str]:
+    """The batch grader (hidden tests in the judge; in a sandbox where bubblewrap is there), as a
+    class is graded: blank release 0, reference full marks, one mistake loses one cell."""
     points = {c.id: float(c.metadata.nbgrader["points"]) for c in cells_with_role(source, "tests")}
     answers = {c.id: c.source for c in cells_with_role(source, "solution", "answer")}
-    course = Course(chapter.root, "validate", (chapter,))
+    try:  # the whole course, so that the grader shows the chapter the library of the chapters before it
+        course = Course.load(chapter.root)
+        course.chapter(chapter.id)
+    except (CourseError, KeyError, ValueError):
+        course = Course(chapter.root, "validate", (chapter,))
     with tempfile.TemporaryDirectory(prefix="dlcourse-validate-") as tmp:
         folder = Path(tmp) / "submissions"
         students = {"blank": {}, "solution": answers}
@@ -129,15 +134,18 @@ def _graded_by_nbgrader(chapter: Chapter, source: NotebookNode, mistake: mutants
             (folder / student).mkdir(parents=True)
             nbformat.write(nb, folder / student / chapter.release.name)
         subs, _ = grading.find_submissions(folder, course)
-        outcomes = {o.student: o for o in grading.autograde(course, subs, Path(tmp) / "course", progress=False)}
+        outcomes = {r.student: r for r in batch.grade_batch(course, subs, Path(tmp) / "course", progress=False)}
         for student, outcome in outcomes.items():
             if outcome.status != "graded":
-                yield f"nbgrader could not grade the {student} submission: {outcome.status} {outcome.message}"
+                yield f"the grader could not grade the {student} submission: {outcome.status} {outcome.notes}"
+            if failed := {k: c.message for k, c in outcome.cells.items() if student == "solution" and c.auto
+                          and c.score != c.max_score}:
+                yield f"the reference solution fails under the grader: {failed}"
         if (blank := outcomes.get("blank")) and blank.score != 0:
             yield f"blank release should score 0, got {blank.score:g}"
         full = sum(points.values())
         if (solution := outcomes.get("solution")) and solution.score != full:
-            yield f"reference solution scores {solution.score:g} of the {full:g} automatic points under nbgrader"
+            yield f"reference solution scores {solution.score:g} of the {full:g} automatic points under the grader"
         if mistake and (one := outcomes.get("mistake")) and one.score != full - points[mistake.fails]:
             yield (f"the first mutant ({mistake.why}) should lose exactly {mistake.fails}'s "
                    f"{points[mistake.fails]:g} points, but scores {one.score:g} of {full:g}")

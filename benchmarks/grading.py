@@ -1,4 +1,5 @@
-"""Grade one batch of a chapter's submissions with plain nbgrader and with our grader; print figures.
+"""Grade one batch of a chapter's submissions with plain nbgrader and with our grader (hidden tests in
+the judge, and for comparison in the student's kernel); print figures.
 
     python benchmarks/grading.py [--chapter 01_ml_basics] [--students 24]
 
@@ -79,18 +80,26 @@ def main() -> None:
             cell_seconds(path) for path in (root / "plain" / "autograded").glob("*/*/*.ipynb"))
 
         start = time.perf_counter()
-        ours = grade_batch(course, found, root / "ours", workers=args.workers, progress=False)
+        ours = grade_batch(course, found, root / "ours", workers=args.workers, progress=False, judged=True)
         ours_wall = time.perf_counter() - start
+
+        start = time.perf_counter()  # the same grader with the hidden tests in the student's kernel
+        in_kernel = grade_batch(course, found, root / "in-kernel", workers=args.workers, progress=False, judged=False)
+        in_kernel_wall = time.perf_counter() - start
 
     plain_scores = {(o.student, o.chapter): o.score for o in plain}
     ours_scores = {(r.student, r.chapter): r.score for r in ours}
-    differ = {k: (plain_scores[k], ours_scores.get(k)) for k in plain_scores if plain_scores[k] != ours_scores.get(k)}
+    kernel_scores = {(r.student, r.chapter): r.score for r in in_kernel}
+    differ = {k: (plain_scores[k], ours_scores.get(k), kernel_scores.get(k)) for k in plain_scores
+              if not plain_scores[k] == ours_scores.get(k) == kernel_scores.get(k)}
     n = len(found)
     cells = statistics.median(r.cell_seconds for r in ours)
     print(f"chapter {args.chapter}: {n} submissions (correct, partly wrong, blank), sandbox={sandbox_available()}")
     print(f"plain nbgrader autograde : {plain_wall:7.1f} s   {plain_wall / n:5.2f} s/notebook")
     print(f"our grader               : {ours_wall:7.1f} s   {ours_wall / n:5.2f} s/notebook")
-    print(f"speed-up                 : {plain_wall / ours_wall:7.2f} x")
+    print(f"tests in the kernel      : {in_kernel_wall:7.1f} s   {in_kernel_wall / n:5.2f} s/notebook")
+    print(f"speed-up                 : {plain_wall / ours_wall:7.2f} x over plain nbgrader")
+    print(f"cost of the judge        : {ours_wall / in_kernel_wall:7.2f} x the tests run in the kernel")
     print(f"median cell execution    : plain {plain_cells:5.2f} s/notebook, ours {cells:5.2f} s/notebook "
           "(ours renders no figures)")
     print(f"overhead beyond cells    : plain {plain_wall / n - plain_cells:5.2f} s/notebook, "
