@@ -19,6 +19,8 @@ _handles: dict = {}  # handle -> object
 _keys: dict = {}  # id(object) -> handle (the object stays alive in _handles, so its id is its own)
 _active: list = []  # (arguments, their snapshots) of the requests being run, innermost last
 _followed: dict = {}  # number -> (weak reference, snapshot) of each array or tensor the judge sent
+_graphs: dict = {}  # number -> (output tensors, input tensors) of results the judge may differentiate
+_exported: dict = {}  # number -> weak reference to an array or tensor the judge read as an attribute
 
 OPERATORS = {
     **{name: getattr(_operator, name) for name in (
@@ -65,7 +67,15 @@ def _keep(obj):
         name = type.__getattribute__(obj, "__name__") if kind == "class" else type(obj).__name__
     except Exception:
         name = "object"
-    return {"h": [key, str.__str__(name)[:80] if isinstance(name, str) else "object", kind]}
+    typeref = None  # a trusted class (torch.nn.Linear ...): the judge's isinstance knows it
+    if kind != "class":
+        cls = type(obj)
+        try:
+            if resolve_named(cls.__module__, cls.__qualname__) is cls:
+                typeref = [cls.__module__, cls.__qualname__]
+        except Exception:
+            pass
+    return {"h": [key, str.__str__(name)[:80] if isinstance(name, str) else "object", kind, typeref]}
 
 
 def _lookup(body):
@@ -75,9 +85,35 @@ def _lookup(body):
     return _handles[key]
 
 
-def _send(message):
-    tree, buffers = encode(message, _keep)
+def _send(message, register=None):
+    tree, buffers = encode(message, _keep, None, register)
     send(_state["sock"], tree, buffers)
+
+
+def _export(value):
+    """Number an array or tensor read from one of the student's objects: the judge sends back
+    what it changes in place there (``block.bn2.weight.zero_()``)."""
+    _state["next"] += 1
+    _exported[_state["next"]] = _weakref.ref(value)
+    return _state["next"]
+
+
+def _update(changes):
+    import numpy
+
+    for number, value in changes:
+        ref = _exported.get(number)
+        target = ref() if ref is not None else None
+        if target is None:
+            continue
+        if isinstance(target, numpy.ndarray):
+            numpy.copyto(target, value, casting="unsafe")
+        else:
+            import torch
+
+            with torch.no_grad():
+                target.copy_(value)
+    return None
 
 
 def _follow(number, value):
@@ -97,22 +133,185 @@ def _followed_changes():
     return changed
 
 
-def _receive(collected):
+def _receive(collected, grads):
+    """The next message; ``collected`` gets its lists, dicts and generators, ``grads`` its
+    tensors that require grad (the inputs of a graph the judge may differentiate)."""
+    def follow(number, value):
+        _follow(number, value)
+        if getattr(value, "requires_grad", False):
+            grads.append(value)
+
     tree, buffers = receive(_state["sock"], _state["max"])
-    return Decoder(buffers, _lookup, _stub, collected, _follow)(tree)
+    decoder = Decoder(buffers, _lookup, _stub, collected, follow)
+    message = decoder(tree)
+    _state["graph"] = decoder.graph
+    return message
 
 
-def _stub(key):
-    """A function of the judge's, passed to the student's code: calling it asks the judge."""
+def _tensors(value, found):
+    """Tensors that require grad in a result, in the order the encoder meets them."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            _tensors(item, found)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _tensors(key, found)
+            _tensors(item, found)
+    elif getattr(value, "requires_grad", False) is True and getattr(value, "grad_fn", None) is not None:
+        found.append(value)
+    return found
+
+
+def _graph(value, grads):
+    """Keep the graph of a result that requires grad: the judge's backward comes back for it."""
+    outputs = _tensors(value, [])
+    if not outputs:
+        return None
+    _state["next"] += 1
+    _graphs[_state["next"]] = (outputs, grads)
+    return _state["next"]
+
+
+def _backward(key, upstream):
+    """Backpropagate the judge's gradients of a result's tensors; the gradients of the judge's inputs."""
+    import torch
+
+    outputs, inputs = _graphs[key]
+    pairs = [(o, g) for o, g in zip(outputs, upstream, strict=True) if g is not None]
+    if pairs:
+        torch.autograd.backward([o for o, _ in pairs], [g.to(o.dtype) for o, g in pairs], retain_graph=True)
+    found = [None if i.grad is None else i.grad.clone() for i in inputs]
+    for i in inputs:
+        i.grad = None
+    return found
+
+
+def _ask(key, op, args, kwargs=None):
+    """Ask the judge about one of its objects (call it, read an attribute ...); its answer."""
+    changed = []
+    if _active:  # the judge's copies catch up first (a function perturbing x in place, then calling f)
+        collected, before = _active[-1]
+        changed = _changes(collected, before)
+        before[:] = [_snapshot(obj) for obj in collected]
+    torch = __import__("sys").modules.get("torch")
+    grad_mode = bool(torch.is_grad_enabled()) if torch is not None else True
+    sent = []  # the tensors this message sends (a graph's inputs, when the answer is part of one)
+
+    def register(value):
+        sent.append(value)
+        return 0
+
+    tree, buffers = encode(("callback", key, op, args, kwargs or {}, changed, _followed_changes(), grad_mode),
+                           _keep, None, register)
+    send(_state["sock"], tree, buffers)
+    return _wait([t for t in sent if getattr(t, "requires_grad", False)])
+
+
+class _Judged:
+    """An object of the judge's (a model, an optimizer, a data loader), seen from here."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key):
+        object.__setattr__(self, "_key", key)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _ask(object.__getattribute__(self, "_key"), "attr", (name,))
+
+    def __setattr__(self, name, value):
+        _ask(self._key, "setattr", (name, value))
+
+    def __call__(self, *args, **kwargs):
+        return _ask(self._key, "call", args, kwargs)
+
+    def __iter__(self):
+        return _ask(self._key, "op", ("iter",))
+
+    def __next__(self):
+        return _ask(self._key, "op", ("next",))
+
+    def __len__(self):
+        return _ask(self._key, "op", ("len",))
+
+    def __getitem__(self, item):
+        return _ask(self._key, "op", ("getitem", item))
+
+    def __bool__(self):
+        return _ask(self._key, "op", ("bool",))
+
+    def __repr__(self):
+        return str(_ask(self._key, "op", ("repr",)))
+
+
+def _stub(body):
+    """A function of the judge's (or, for [key, kind], an object), passed to the student's code."""
+    if isinstance(body, list) and len(body) == 2 and type(body[0]) is int:
+        return _Judged(body[0])
+    if type(body) is not int:
+        raise LookupError("a malformed reference to the judge's function")
+
     def callback(*args, **kwargs):
-        changed = []
-        if _active:  # the judge's copies catch up first (a function perturbing x in place, then calling f)
-            collected, before = _active[-1]
-            changed = _changes(collected, before)
-            before[:] = [_snapshot(obj) for obj in collected]
-        _send(("callback", key, args, kwargs, changed, _followed_changes()))
-        return _wait()
+        return _ask(body, "call", args, kwargs)
     return callback
+
+
+def _bridge(key, value, inputs):
+    """Tensors of the judge's answer that are part of its graph become outputs of one autograd
+    Function here, whose backward asks the judge (the mirror of the judge's own bridge)."""
+    import torch
+
+    graph = {id(t) for t in _state.get("graph", [])}
+    found = [t.detach() for t in _tensors_by_id(value, graph, [])]
+    if not found:
+        return value
+    if "anchor" not in _state:
+        _state["anchor"] = torch.zeros((), requires_grad=True)
+    outputs = iter(_Bridge().apply(key, len(inputs), *inputs, _state["anchor"], *found))
+    return _replace_by_id(value, graph, lambda t: next(outputs))
+
+
+def _tensors_by_id(value, ids, found):
+    if isinstance(value, list | tuple):
+        for item in value:
+            _tensors_by_id(item, ids, found)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _tensors_by_id(key, ids, found)
+            _tensors_by_id(item, ids, found)
+    elif id(value) in ids:
+        found.append(value)
+    return found
+
+
+def _replace_by_id(value, ids, replace):
+    if isinstance(value, list):
+        return [_replace_by_id(v, ids, replace) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_replace_by_id(v, ids, replace) for v in value)
+    if isinstance(value, dict):
+        return {_replace_by_id(k, ids, replace): _replace_by_id(v, ids, replace) for k, v in value.items()}
+    return replace(value) if id(value) in ids else value
+
+
+def _Bridge():
+    if "bridge" not in _state:
+        import torch
+
+        class Bridge(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, key, n, *tensors):
+                ctx.key, ctx.n, ctx.m = key, n, len(tensors) - n - 1
+                return tuple(t.clone() for t in tensors[n + 1:])
+
+            @staticmethod
+            def backward(ctx, *upstream):
+                grads = _ask(ctx.key, "backward", (list(upstream),))
+                return (None, None, *grads, None, *([None] * ctx.m))
+
+        _state["bridge"] = Bridge
+    return _state["bridge"]
 
 
 def _raise(names, message):
@@ -124,6 +323,8 @@ def _fingerprint(value):
 
 
 def _snapshot(obj):
+    if hasattr(obj, "get_state") and hasattr(obj, "manual_seed"):  # a torch.Generator
+        return bytes(obj.get_state().numpy())
     if hasattr(obj, "bit_generator"):
         return _fingerprint(obj.bit_generator.state)
     if isinstance(obj, list | dict):
@@ -135,6 +336,8 @@ def _snapshot(obj):
 
 
 def _changed(obj, before):
+    if hasattr(obj, "get_state") and hasattr(obj, "manual_seed"):
+        return bytes(obj.get_state().numpy()) != before
     if hasattr(obj, "bit_generator"):
         return _fingerprint(obj.bit_generator.state) != before
     if isinstance(obj, list | dict):
@@ -165,6 +368,10 @@ def _do(request):
         namespace = dict(_state["ns"])
         exec(compile(args[0], "<test cell>", "exec"), namespace)
         return namespace[args[1]]
+    if op == "backward":
+        return _backward(args[0], args[1])
+    if op == "update":
+        return _update(args[0])
     if op == "release":
         for key in args[0]:
             obj = _handles.pop(key, None)
@@ -173,14 +380,17 @@ def _do(request):
     raise ValueError(f"unknown request {op!r}")
 
 
-def _wait():
-    """Serve the judge's requests until it answers ours (a callback) or says it is done."""
+def _wait(inputs=()):
+    """Serve the judge's requests until it answers ours (``inputs``: the tensors that require
+    grad that our question sent) or says it is done."""
     while True:
-        collected = []
-        message = _receive(collected)
+        collected, grads = [], []
+        message = _receive(collected, grads)
         if message[0] == "done":
             return None
         if message[0] == "return":
+            if len(message) == 3 and type(message[2]) is int:
+                return _bridge(message[2], message[1], list(inputs))
             return message[1]
         if message[0] == "raiseback":
             _raise(message[1], message[2])
@@ -188,7 +398,9 @@ def _wait():
         _active.append((collected, before))
         try:
             value = _do(message)
-            _send(("ok", value, _changes(collected, before), _followed_changes()))
+            graph = _graph(value, grads) if message[0] in ("call", "op", "attr") else None
+            _send(("ok", value, _changes(collected, before), _followed_changes(), graph),
+                  _export if message[0] in ("attr", "op") else None)
         except KeyboardInterrupt:
             _send(("interrupted",))
             raise

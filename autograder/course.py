@@ -25,9 +25,8 @@ class Chapter:
     title: str
     points: float
     root: Path
-    # Hidden tests run in the judge, outside the student's kernel (autograder/judge.py). False
-    # keeps them in the sandboxed kernel: for tests that need the student's torch modules and
-    # autograd graphs in their own process, which the judge cannot proxy yet.
+    # Hidden tests run in the judge, outside the student's kernel (autograder/judge.py); False
+    # runs them in the sandboxed kernel, as before the judge existed (no chapter needs it now).
     judged: bool = True
 
     @property
@@ -115,7 +114,7 @@ def nbgrader_config(course_dir: str | Path, db_url: str | None = None, timeout: 
     exporter.template_name = feedback.TEMPLATE
     exporter.extra_template_basedirs = [str(feedback.TEMPLATES)]
     exporter.filters = {"markdown2mathml": "autograder.feedback.markdown2mathml"}
-    return c
+    return feedback.configure(c)  # sanitised and bounded pages, from formgrader and nbgrader's CLI too
 
 
 def write_nbgrader_config(config: Config, path: Path) -> None:

@@ -8,6 +8,11 @@ unpickles or evaluates anything that comes from the kernel, so nothing the stude
 there (patched numpy, hooked IPython, forged probes, objects equal to anything, a rebound test
 helper) can reach the tests.
 
+Objects of the tests that are not data (a probe model, an optimizer, a data loader) go the other
+way: the kernel gets a proxy of them. Autograd crosses in both directions (:func:`bridge` and
+the agent's mirror of it): a tensor that is part of a graph on the other side becomes the output
+of an autograd Function whose backward asks that side for the gradients of its inputs.
+
 Names a test cell uses come from three places, decided from the notebook's source alone:
 imports, functions and classes of the reference's own cells run here (so they are the judge's);
 other values bound by the reference's cells are copied here right after their cell ran; names
@@ -19,6 +24,8 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
+import inspect
 import io
 import re
 import socket
@@ -73,6 +80,13 @@ class Connection:
         self.released: list[int] = []
         self.remotes: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
         self.origins: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()  # arrays sent
+        self.registered: list = []  # arrays and tensors of the message being encoded, in order
+        self.graph: list = []  # tensors of the last message received that were part of a graph there
+        self.received: list = []  # arrays and tensors of the last message received, in order
+        self.numbered: list = []  # (number, value): those the kernel numbered (read from its objects)
+        self.exported: dict[int, tuple[weakref.ref, Any]] = {}  # number -> (the judge's copy, its snapshot)
+        self.fresh: list[tuple[int, Any, Any]] = []  # copies received since the last request
+        self.graphs: dict[int, tuple[list, list]] = {}  # the judge's graphs the kernel may backpropagate
         self.broken: str | None = None
 
     # encoding what the judge sends
@@ -81,26 +95,30 @@ class Connection:
             if object.__getattribute__(value, "_conn") is not self:
                 raise TypeError("a proxy of another kernel")
             return {"h": [object.__getattribute__(value, "_key"), "", ""]}
-        if callable(value):
-            with contextlib.suppress(wire.WireError, TypeError):
-                module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
-                if wire.resolve_named(module, qualname) is value:
-                    return {"n": [module, qualname]}
-            key = len(self.callbacks) + 1
-            self.callbacks[key] = value
-            return {"k": key}
-        raise TypeError(f"a {type(value).__name__} cannot be sent to the student's code (only data, "
-                        "functions and the student's own objects can)")
+        with contextlib.suppress(wire.WireError, TypeError):
+            module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+            if wire.resolve_named(module, qualname) is value:
+                return {"n": [module, qualname]}
+        key = len(self.callbacks) + 1
+        self.callbacks[key] = value
+        if inspect.isroutine(value) or isinstance(value, type | functools.partial):
+            return {"k": key}  # a function: the kernel calls it
+        return {"k": [key, "object"]}  # an object (a model, an optimizer, a loader): proxied there
 
     def _remote(self, body: list) -> Remote:
-        key, name, kind = body
+        key, name, kind, *rest = body
         if type(key) is not int or type(name) is not str or kind not in ("class", "callable", "object"):
             raise wire.WireError("malformed handle")
+        cls = None  # the judge's own class of that name, for a trusted package's object (isinstance)
+        if rest and isinstance(rest[0], list) and len(rest[0]) == 2:
+            with contextlib.suppress(wire.WireError):
+                cls = wire.resolve_named(*rest[0])
+            cls = cls if isinstance(cls, type) else None
         if key in self.released:  # seen again before its release went out: keep it
             self.released.remove(key)
         remote = self.remotes.get(key)
         if remote is None:  # one proxy per object of the kernel, so that `is` means what it says
-            remote = self.remotes[key] = remote_class(name)(self, key, kind)
+            remote = self.remotes[key] = remote_class(name, cls)(self, key, kind)
         return remote
 
     def _callback(self, key: Any) -> Callable:
@@ -111,10 +129,15 @@ class Connection:
         while number in self.origins:
             number += 1
         self.origins[number] = value
+        self.registered.append(value)
         return number
 
-    def _send(self, message: tuple, sent: list | None = None) -> None:
-        tree, buffers = wire.encode(message, self._other, sent, self._register)
+    def _send(self, message: tuple, sent: list | None = None, registered: list | None = None) -> None:
+        saved, self.registered = self.registered, [] if registered is None else registered
+        try:
+            tree, buffers = wire.encode(message, self._other, sent, self._register)
+        finally:
+            self.registered = saved
         wire.send(self.sock, tree, buffers)
 
     def _receive(self) -> Any:
@@ -125,7 +148,13 @@ class Connection:
             self.sock.settimeout(left)
         try:
             tree, buffers = wire.receive(self.sock, self.max_bytes)
-            return wire.Decoder(buffers, self._remote, self._callback)(tree)
+            received: list = []
+            decoder = wire.Decoder(buffers, self._remote, self._callback,
+                                   follow=lambda n, v: received.append((n, v)))
+            value = decoder(tree)
+            self.graph, self.received = decoder.graph, [v for _, v in received]
+            self.numbered = [(n, v) for n, v in received if n > 0]
+            return value
         except TimeoutError:
             self.broken = "timed out"
             raise TimeoutError("the student's code ran past the cell's time limit") from None
@@ -143,37 +172,71 @@ class Connection:
         if self.released:
             released, self.released = self.released, []
             self._send(("release", released))
-            self._wait([])
+            self._wait([], [])
+        if updates := self._changed_copies():  # the tests changed a kernel object's array in place
+            self._send(("update", updates))
+            self._wait([], [])
         sent: list = []
+        registered: list = []  # the arrays and tensors this message sends, in order
         try:
-            self._send(message, sent)
+            self._send(message, sent, registered)
         except OSError as err:
             self.broken = "gone"
             raise KernelGone(f"the kernel stopped answering ({err})") from None
-        return self._wait(sent)
+        return self._wait(sent, registered)
 
-    def _wait(self, sent: list) -> Any:
+    def _wait(self, sent: list, registered: list) -> Any:
         while True:
             answer = self._receive()
             if not isinstance(answer, tuple) or not answer or not isinstance(answer[0], str):
                 raise KernelGone("the kernel answered something that is not an answer")
             kind = answer[0]
-            if kind == "ok" and len(answer) == 4 and isinstance(answer[2], list) and isinstance(answer[3], list):
+            if kind == "ok" and len(answer) == 5 and isinstance(answer[2], list) and isinstance(answer[3], list):
                 _copy_back(sent, answer[2])
                 self._follow(answer[3])
+                self._track()
+                if type(answer[4]) is int:  # tensors of a graph the kernel keeps: gradients can flow back
+                    ids = {id(t) for t in self.graph}
+                    return bridge(self, answer[4], answer[1], [t for t in registered if _requires_grad(t)], ids)
                 return answer[1]
             if kind == "raise" and len(answer) == 3:
                 raise wire.exception_from(answer[1], answer[2])
             if kind == "interrupted":
                 self.broken = "interrupted"
                 raise TimeoutError("the student's code was interrupted (time limit)")
-            if kind == "callback" and len(answer) == 6 and type(answer[1]) is int and isinstance(answer[2], tuple) \
-                    and isinstance(answer[3], dict) and isinstance(answer[4], list) and isinstance(answer[5], list):
-                _copy_back(sent, answer[4])  # e.g. an array perturbed in place that the callback reads
-                self._follow(answer[5])
-                self._answer_callback(*answer[1:4])
+            if kind == "callback" and len(answer) == 8 and type(answer[1]) is int and isinstance(answer[2], str) \
+                    and isinstance(answer[3], tuple) and isinstance(answer[4], dict) and isinstance(answer[5], list) \
+                    and isinstance(answer[6], list) and type(answer[7]) is bool:
+                inputs = [t for t in self.received if _requires_grad(t)]
+                _copy_back(sent, answer[5])  # e.g. an array perturbed in place that the callback reads
+                self._follow(answer[6])
+                self._answer_callback(answer[1], answer[2], answer[3], answer[4], answer[7], inputs)
                 continue
             raise KernelGone("the kernel answered something that is not an answer")
+
+    def _track(self) -> None:
+        """Remember the arrays an attribute read brought (numbered by the kernel), to send back
+        what the tests change in them."""
+        # Held strongly until the next request: `block.bn2.weight.zero_()` drops its copy at once.
+        self.fresh += [(number, value, _snapshot(value)) for number, value in self.numbered]
+
+    def _changed_copies(self) -> list:
+        updates = []
+        for number, value, before in self.fresh:
+            if not _same(value, before):
+                updates.append([number, value])
+                before = _snapshot(value)
+            with contextlib.suppress(TypeError):  # (no weak reference: not followed further)
+                self.exported[number] = (weakref.ref(value), before)
+        self.fresh = []
+        for number, (ref, before) in list(self.exported.items()):
+            value = ref()
+            if value is None:
+                del self.exported[number]
+            elif not _same(value, before):
+                updates.append([number, value])
+                self.exported[number] = (ref, _snapshot(value))
+        return updates
 
     def _follow(self, changed: list) -> None:
         """Apply the kernel's changes to arrays the judge sent (and the kernel kept, e.g. a model's
@@ -185,17 +248,39 @@ class Connection:
             if original is not None:
                 _copy_back([original], [[0, item[1]]])
 
-    def _answer_callback(self, key: int, args: tuple, kwargs: dict) -> None:
-        function = self.callbacks.get(key)
+    def _answer_callback(self, key: int, op: str, args: tuple, kwargs: dict, grad_mode: bool, inputs: list) -> None:
+        """Run what the student's code asked of one of the judge's objects; send back the answer."""
+        import sys
+
+        target = key if op == "backward" else self.callbacks.get(key)  # backward: the graph's number
+        torch = sys.modules.get("torch")
         try:
-            if function is None:
-                raise LookupError("that function of the tests is not available any more")
-            value = function(*args, **kwargs)
-            self._send(("return", value))
+            if target is None:
+                raise LookupError("that object of the tests is not available any more")
+            with torch.set_grad_enabled(grad_mode) if torch is not None else contextlib.nullcontext():
+                value = _JUDGE_OPS[op](self, target, *args, **kwargs)
+            outputs = [t for t in _tensors(value) if getattr(t, "grad_fn", None) is not None]
+            graph = None
+            if outputs:  # part of the judge's graph: the kernel's backward will come back for it
+                graph = len(self.graphs) + 1
+                self.graphs[graph] = (outputs, inputs)
+            self._send(("return", value, graph))
         except (KernelGone, TimeoutError):
             raise
         except Exception as err:
             self._send(("raiseback", [c.__name__ for c in type(err).__mro__], str(err)[:4000]))
+
+    def _backward(self, key: int, upstream: list) -> list:
+        import torch
+
+        outputs, inputs = self.graphs[key]
+        pairs = [(o, g) for o, g in zip(outputs, upstream, strict=True) if g is not None]
+        if pairs:
+            torch.autograd.backward([o for o, _ in pairs], [g.to(o.dtype) for o, g in pairs], retain_graph=True)
+        found = [None if i.grad is None else i.grad.clone() for i in inputs]
+        for i in inputs:
+            i.grad = None
+        return found
 
     def reset(self, sock: socket.socket) -> None:
         """Go on over a new socket (after a timeout left the old one out of step)."""
@@ -204,6 +289,7 @@ class Connection:
         self.sock, self.broken, self.deadline = sock, None, None
         self.callbacks.clear()
         self.released.clear()
+        self.fresh, self.exported, self.graphs = [], {}, {}
 
     def done(self) -> None:
         """End the kernel's serve() (no answer comes)."""
@@ -217,6 +303,101 @@ class Connection:
         if not isinstance(found, dict):
             raise KernelGone("the kernel answered a lookup with something else")
         return found
+
+
+_UNARY_OPS = {"iter": iter, "next": next, "len": len, "bool": bool, "repr": repr}
+_JUDGE_OPS: dict[str, Callable[..., Any]] = {
+    "call": lambda conn, target, *args, **kwargs: target(*args, **kwargs),
+    "attr": lambda conn, target, name: getattr(target, name),
+    "setattr": lambda conn, target, name, value: setattr(target, name, value),
+    "op": lambda conn, target, name, *args: target[args[0]] if name == "getitem" else _UNARY_OPS[name](target),
+    "backward": lambda conn, target, upstream: conn._backward(target, upstream),
+}
+
+
+def _tensors(value: Any) -> list:
+    """Tensors in a value, in the order the encoder meets them."""
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_tensors(k), *_tensors(v))]
+    return [value] if hasattr(value, "grad_fn") else []
+
+
+def _requires_grad(value: Any) -> bool:
+    return getattr(value, "requires_grad", False) is True and hasattr(value, "grad_fn")
+
+
+def _map_tensors(value: Any, ids: set[int], replace: Callable[[Any], Any]) -> Any:
+    """``value`` with each tensor whose id is in ``ids`` replaced, in the order the encoder meets them."""
+    if isinstance(value, list):
+        return [_map_tensors(v, ids, replace) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_map_tensors(v, ids, replace) for v in value)
+    if isinstance(value, dict):
+        return {_map_tensors(k, ids, replace): _map_tensors(v, ids, replace) for k, v in value.items()}
+    return replace(value) if id(value) in ids else value
+
+
+def bridge(conn: Connection, key: int, value: Any, inputs: list, ids: set[int]) -> Any:
+    """The result of a call whose tensors the kernel differentiates: each of them becomes an output
+    of one autograd Function here, whose backward asks the kernel for the gradients of ``inputs``
+    (the judge's tensors that require grad, sent with the call) and of its own parameters."""
+
+    found: list = []
+    _map_tensors(value, ids, lambda t: found.append(t.detach()) or t)
+    if not found:
+        return value
+    outputs = iter(_Bridge.apply(conn, key, len(inputs), *inputs, _anchor(), *found))
+    return _map_tensors(value, ids, lambda t: next(outputs))
+
+
+@functools.cache
+def _anchor():
+    """A leaf that requires grad: a result that depends only on the kernel's parameters is still
+    part of the judge's graph."""
+    import torch
+
+    return torch.zeros((), requires_grad=True)
+
+
+def _bridge_class():
+    import torch
+
+    class Bridge(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, conn, key, n, *tensors):
+            ctx.conn, ctx.key, ctx.n, ctx.m = conn, key, n, len(tensors) - n - 1
+            return tuple(t.clone() for t in tensors[n + 1:])
+
+        @staticmethod
+        def backward(ctx, *upstream):
+            grads = ctx.conn.request("backward", ctx.key, list(upstream))
+            if not isinstance(grads, list) or len(grads) != ctx.n:
+                raise KernelGone("the kernel answered a backward with something else")
+            return (None, None, None, *grads, None, *([None] * ctx.m))
+
+    return Bridge
+
+
+class _LazyBridge:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_bridge_class_cached(), name)
+
+
+_bridge_class_cached = functools.cache(_bridge_class)
+_Bridge = _LazyBridge()
+
+
+def _snapshot(value: Any) -> Any:
+    return value.detach().clone() if hasattr(value, "detach") else np.array(value, copy=True)
+
+
+def _same(value: Any, before: Any) -> bool:
+    if hasattr(value, "detach"):
+        now = value.detach()
+        return now.shape == before.shape and bool(((now == before) | (before != before)).all())
+    return value.shape == before.shape and np.array_equal(value, before, equal_nan=True)
 
 
 def _copy_back(sent: list, changed: list) -> None:
@@ -242,6 +423,8 @@ def _copy_back(sent: list, changed: list) -> None:
                 and isinstance(new, torch.Tensor) and new.shape == original.shape:
             with torch.no_grad():
                 original.copy_(new)
+        elif torch is not None and isinstance(original, torch.Generator) and isinstance(new, torch.Generator):
+            original.set_state(new.get_state())
 
 
 # ----------------------------------------------------------------------------- proxies
@@ -353,15 +536,19 @@ for _name in _NAMES_ARITHMETIC:
 _OPERATOR_METHODS = frozenset(name for name in vars(Remote) if name.startswith("__") and name.endswith("__")
                               and name[2:-2] in {*_NAMES_UNARY, *_NAMES_BINARY, "setitem", "round", "format"}
                               | {f"{p}{o}" for p in ("", "r") for o in _NAMES_ARITHMETIC})
-_classes: dict[str, type] = {}
+_classes: dict[tuple[str, type | None], type] = {}
 
 
-def remote_class(name: str) -> type:
-    """A Remote subclass named like the student's type (so messages can say what it is)."""
+def remote_class(name: str, cls: type | None = None) -> type:
+    """A Remote subclass named like the student's type (so messages can say what it is); for an
+    object of a trusted package's class ``cls``, ``isinstance(proxy, cls)`` holds."""
     name = name if _IDENTIFIER.match(name) else "object"
-    if name not in _classes:
-        _classes[name] = type(name, (Remote,), {"__slots__": ()})
-    return _classes[name]
+    if (name, cls) not in _classes:
+        body: dict[str, Any] = {"__slots__": ()}
+        if cls is not None:
+            body["__class__"] = property(lambda self: cls)
+        _classes[name, cls] = type(name, (Remote,), body)
+    return _classes[name, cls]
 
 
 # ----------------------------------------------------------------------------- the notebook

@@ -199,21 +199,27 @@ class Encoder:
         torch = _torch()
         if torch is not None:
             if isinstance(value, torch.Tensor):
-                return self._sent(value, self.tensor(value, torch))
+                node = self._sent(value, self.tensor(value, torch))
+                if value.is_leaf and value.grad is not None and "T" in node:  # a leaf's .grad travels with it
+                    return {"Tg": [node, self.tensor(value.grad, torch)]}
+                return node
             if isinstance(value, torch.dtype):
                 return {"TD": str(value).removeprefix("torch.")}
             if isinstance(value, torch.device):
                 return {"dev": str(value)}
+            if isinstance(value, torch.Generator) and value.device.type == "cpu":  # its state; copied back
+                return self._sent(value, {"TG": self.buffer(value.get_state().numpy().tobytes())})
         return self.other(value)
 
     def tensor(self, t, torch) -> dict:
+        grad = "graph" if t.requires_grad and t.grad_fn is not None else bool(t.requires_grad)  # "graph": not a leaf
         t = t.detach().to("cpu")
         name = str(t.dtype).removeprefix("torch.")
         if name not in TORCH_DTYPES:
             return self.other(t)
         data = t.contiguous().view(torch.int16) if name == "bfloat16" else t.contiguous()
         a = data.numpy()
-        return {"T": [name, list(t.shape), self.buffer(a.tobytes()), bool(t.requires_grad)]}
+        return {"T": [name, list(t.shape), self.buffer(a.tobytes()), grad]}
 
 
 def encode(value: Any, other: Callable[[Any], dict], sent: list | None = None,
@@ -234,6 +240,7 @@ class Decoder:
         self.items = 0
         self.arrays = arrays  # decoded lists, dicts and generators, in order (for copy-back), when a list
         self.follow = follow  # receives each numbered array or tensor with its number
+        self.graph: list = []  # tensors that were part of a graph on the other side, in order
 
     def _numbered(self, value: Any, rest: list) -> Any:
         if rest:
@@ -309,9 +316,18 @@ class Decoder:
             return Ellipsis
         if tag == "r" and type(body) is list and len(body) == 3 and all(type(v) is int for v in body):
             return range(*body)
-        if tag in ("T", "TD", "dev"):
+        if tag == "Tg" and type(body) is list and len(body) == 2:
+            tensor, grad = self(body[0], depth + 1), self(body[1], depth + 1)
+            if not (hasattr(tensor, "grad") and hasattr(grad, "grad") and tensor.is_leaf and tensor.requires_grad):
+                raise WireError("a gradient of something that is not a leaf tensor")
+            try:
+                tensor.grad = grad
+            except RuntimeError as err:
+                raise WireError(f"a gradient that does not fit its tensor: {str(err)[:80]}") from None
+            return tensor
+        if tag in ("T", "TD", "dev", "TG"):
             return self.torch(tag, body)
-        if tag == "h" and type(body) is list and len(body) == 3:
+        if tag == "h" and type(body) is list and len(body) in (3, 4):
             return self.handle(body)
         if tag == "k":
             return self.callback(body)
@@ -340,11 +356,21 @@ class Decoder:
             if body not in TORCH_DTYPES:
                 raise WireError("torch dtype not allowed")
             return getattr(torch, body)
+        if tag == "TG":
+            generator = torch.Generator()
+            try:
+                generator.set_state(torch.frombuffer(bytearray(self._buffer(body)), dtype=torch.uint8))
+            except RuntimeError as err:
+                raise WireError(f"bad torch generator state: {str(err)[:80]}") from None
+            if self.arrays is not None:
+                self.arrays.append(generator)
+            return generator
         if tag == "dev":
             if type(body) is not str or body.split(":")[0] not in ("cpu", "cuda", "mps", "meta"):
                 raise WireError("torch device not allowed")
             return torch.device(body)
-        if type(body) is not list or len(body) not in (4, 5) or body[0] not in TORCH_DTYPES or type(body[3]) is not bool:
+        if type(body) is not list or len(body) not in (4, 5) or body[0] not in TORCH_DTYPES \
+                or not (type(body[3]) is bool or body[3] == "graph"):
             raise WireError("malformed tensor")
         name, shape, index, grad = body[:4]
         if name == "bfloat16":
@@ -353,4 +379,6 @@ class Decoder:
             t = torch.from_numpy(self._array(name, shape, index))
         if grad:
             t.requires_grad_(True)
+        if grad == "graph":
+            self.graph.append(t)
         return self._numbered(t, body[4:])
