@@ -174,16 +174,7 @@ def _graph(value, grads):
 
 def _backward(key, upstream):
     """Backpropagate the judge's gradients of a result's tensors; the gradients of the judge's inputs."""
-    import torch
-
-    outputs, inputs = _graphs[key]
-    pairs = [(o, g) for o, g in zip(outputs, upstream, strict=True) if g is not None]
-    if pairs:
-        torch.autograd.backward([o for o, _ in pairs], [g.to(o.dtype) for o, g in pairs], retain_graph=True)
-    found = [None if i.grad is None else i.grad.clone() for i in inputs]
-    for i in inputs:
-        i.grad = None
-    return found
+    return backpropagate(*_graphs[key], upstream)
 
 
 def _ask(key, op, args, kwargs=None):
@@ -255,63 +246,6 @@ def _stub(body):
     def callback(*args, **kwargs):
         return _ask(body, "call", args, kwargs)
     return callback
-
-
-def _bridge(key, value, inputs):
-    """Tensors of the judge's answer that are part of its graph become outputs of one autograd
-    Function here, whose backward asks the judge (the mirror of the judge's own bridge)."""
-    import torch
-
-    graph = {id(t) for t in _state.get("graph", [])}
-    found = [t.detach() for t in _tensors_by_id(value, graph, [])]
-    if not found:
-        return value
-    if "anchor" not in _state:
-        _state["anchor"] = torch.zeros((), requires_grad=True)
-    outputs = iter(_Bridge().apply(key, len(inputs), *inputs, _state["anchor"], *found))
-    return _replace_by_id(value, graph, lambda t: next(outputs))
-
-
-def _tensors_by_id(value, ids, found):
-    if isinstance(value, list | tuple):
-        for item in value:
-            _tensors_by_id(item, ids, found)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _tensors_by_id(key, ids, found)
-            _tensors_by_id(item, ids, found)
-    elif id(value) in ids:
-        found.append(value)
-    return found
-
-
-def _replace_by_id(value, ids, replace):
-    if isinstance(value, list):
-        return [_replace_by_id(v, ids, replace) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_replace_by_id(v, ids, replace) for v in value)
-    if isinstance(value, dict):
-        return {_replace_by_id(k, ids, replace): _replace_by_id(v, ids, replace) for k, v in value.items()}
-    return replace(value) if id(value) in ids else value
-
-
-def _Bridge():
-    if "bridge" not in _state:
-        import torch
-
-        class Bridge(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, key, n, *tensors):
-                ctx.key, ctx.n, ctx.m = key, n, len(tensors) - n - 1
-                return tuple(t.clone() for t in tensors[n + 1:])
-
-            @staticmethod
-            def backward(ctx, *upstream):
-                grads = _ask(ctx.key, "backward", (list(upstream),))
-                return (None, None, *grads, None, *([None] * ctx.m))
-
-        _state["bridge"] = Bridge
-    return _state["bridge"]
 
 
 def _raise(names, message):
@@ -390,7 +324,8 @@ def _wait(inputs=()):
             return None
         if message[0] == "return":
             if len(message) == 3 and type(message[2]) is int:
-                return _bridge(message[2], message[1], list(inputs))
+                ask = lambda key, upstream: _ask(key, "backward", (upstream,))  # noqa: E731
+                return bridge(ask, message[2], message[1], list(inputs), _state.get("graph", []))
             return message[1]
         if message[0] == "raiseback":
             _raise(message[1], message[2])

@@ -43,6 +43,7 @@ from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
 
 MAX_SUBMISSION_BYTES = 64 * 2**20
 GONE = "the kernel stopped serving the tests (did the notebook change how IPython runs cells?)"
+SERVE_FACTOR = 3  # a test cell may take this many times the cell limit: the student's code, then the judge's
 GRACE = 5  # seconds a kernel has to stop after its interrupt before it is killed
 T = TypeVar("T")
 STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
@@ -228,8 +229,9 @@ def grade_job(job: Job) -> JobResult:
         run_own(f"_judge_agent.connect({str(workdir / 'judge.sock')!r}, {MAX_MESSAGE}, get_ipython().user_ns)")
         return listener.accept()[0]
 
-    def session(work: Callable[[], T]) -> tuple[T | None, BaseException | None, list[dict]]:
-        """Run ``work`` (the judge's side) while the kernel serves it; the kernel's outputs meanwhile."""
+    def session(work: Callable[[], T]) -> tuple[T | None, BaseException | None, list[dict], bool]:
+        """Run ``work`` (the judge's side) while the kernel serves it: its value or error, the
+        kernel's outputs meanwhile, and whether the student's code ran past the cell's limit."""
         assert conn is not None
         box: dict[str, Any] = {}
 
@@ -241,19 +243,21 @@ def grade_job(job: Job) -> JobResult:
             finally:
                 conn.done()
 
-        conn.deadline = time.monotonic() + job.limits.cell_timeout
+        conn.budget = job.limits.cell_timeout  # the student's code's time; the judge's own is on top
         thread = threading.Thread(target=judge_side, daemon=True)
         thread.start()
         serve = nbformat.v4.new_code_cell(SERVE)
         nb.cells.append(serve)
+        limit, client.timeout = client.timeout, SERVE_FACTOR * job.limits.cell_timeout
         try:
-            watched(lambda: client.execute_cell(serve, len(nb.cells) - 1, store_history=False),
-                    job.limits.cell_timeout)
+            watched(lambda: client.execute_cell(serve, len(nb.cells) - 1, store_history=False), client.timeout)
         except CellTimeoutError:
             pass
         finally:
+            client.timeout = limit
             nb.cells.pop()
-            thread.join(max(0.0, conn.deadline - time.monotonic()) + 1)
+            thread.join(max(0.0, conn.budget or 0.0) + 1)
+        timed_out = conn.broken in ("timed out", "interrupted") or "value" not in box and "error" not in box
         if (thread.is_alive() or conn.broken) and conn.broken != GONE:  # out of step: start over, once more
             conn.broken = conn.broken or "out of step"
             try:
@@ -263,7 +267,7 @@ def grade_job(job: Job) -> JobResult:
             except TimeoutError:
                 conn.broken = GONE
         kept = [o for o in serve.outputs if o.get("output_type") != "error"]
-        return box.get("value"), box.get("error"), kept
+        return box.get("value"), box.get("error"), kept, timed_out
 
     deadline = threading.Timer(job.limits.wall_time, lambda: _kill(client.km))
     deadline.daemon = True
@@ -289,10 +293,10 @@ def grade_job(job: Job) -> JobResult:
                     _explain(cell, "Not run", f"the notebook had used its {job.limits.wall_time} s (the time limit "
                              "per notebook) before this cell; it and the cells after it did not run")
                     break
-                current, began = index, time.monotonic()
+                current, began, over = index, time.monotonic(), False
                 try:
                     if role(cell) == "tests" and job.judged:
-                        judged, error, kept = session(lambda index=index: judge.run_test(index))
+                        judged, error, kept, over = session(lambda index=index: judge.run_test(index))
                         if error is not None:
                             judged = [{"output_type": "error", "ename": type(error).__name__, "evalue": str(error),
                                        "traceback": [f"{type(error).__name__}: {error}"]}]
@@ -300,14 +304,15 @@ def grade_job(job: Job) -> JobResult:
                         replies[index] = True
                     else:
                         watched(lambda cell=cell, index=index: client.execute_cell(cell, index), job.limits.cell_timeout)
+                        over = time.monotonic() - began >= job.limits.cell_timeout
                         if role(cell) == "tests":
                             pass
                         elif judge.needs_kernel(index):
-                            session(lambda index=index: judge.after_trusted(index))
+                            session(lambda index=index: judge.after_trusted(index))  # (the kernel is quick here)
                         else:
                             judge.after_trusted(index)
                 except CellTimeoutError:
-                    replies[index] = False
+                    replies[index], over = False, True
                 finally:
                     result.cell_seconds += time.monotonic() - began
                     trim(cell)
@@ -315,7 +320,7 @@ def grade_job(job: Job) -> JobResult:
                         for output in cell.outputs:
                             if output.get("output_type") == "error":
                                 output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
-                if time.monotonic() - began >= job.limits.cell_timeout:
+                if over:
                     result.status = "timed out"
                     result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")
                     _explain(cell, "Time limit", f"this cell ran longer than {job.limits.cell_timeout} s "

@@ -30,6 +30,7 @@ import io
 import re
 import socket
 import time
+import types
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ class Connection:
 
     def __init__(self, sock: socket.socket, max_bytes: int = MAX_MESSAGE):
         self.sock, self.max_bytes = sock, max_bytes
-        self.deadline: float | None = None
+        self.budget: float | None = None  # seconds the kernel may still take in this cell (the judge's own time is free)
         self.callbacks: dict[int, Callable] = {}
         self.released: list[int] = []
         self.remotes: weakref.WeakValueDictionary[int, Remote] = weakref.WeakValueDictionary()
@@ -91,14 +92,19 @@ class Connection:
 
     # encoding what the judge sends
     def _other(self, value: Any) -> dict:
+        if isinstance(value, types.FrameType | types.CodeType | types.TracebackType):
+            raise TypeError(f"a {type(value).__name__} of the tests is not shown to the student's code")
         if isinstance(value, Remote):
             if object.__getattribute__(value, "_conn") is not self:
                 raise TypeError("a proxy of another kernel")
             return {"h": [object.__getattribute__(value, "_key"), "", ""]}
         with contextlib.suppress(wire.WireError, TypeError):
-            module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+            module, qualname = (value.__name__, "") if isinstance(value, types.ModuleType) else \
+                (getattr(value, "__module__", None), getattr(value, "__qualname__", None))
             if wire.resolve_named(module, qualname) is value:
                 return {"n": [module, qualname]}
+        if isinstance(value, types.ModuleType):
+            raise TypeError(f"module {value.__name__} of the tests is not shown to the student's code")
         key = len(self.callbacks) + 1
         self.callbacks[key] = value
         if inspect.isroutine(value) or isinstance(value, type | functools.partial):
@@ -141,11 +147,11 @@ class Connection:
         wire.send(self.sock, tree, buffers)
 
     def _receive(self) -> Any:
-        if self.deadline is not None:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
+        began = time.monotonic()
+        if self.budget is not None:
+            if self.budget <= 0:
                 raise TimeoutError("the student's code ran past the cell's time limit")
-            self.sock.settimeout(left)
+            self.sock.settimeout(self.budget)
         try:
             tree, buffers = wire.receive(self.sock, self.max_bytes)
             received: list = []
@@ -164,6 +170,9 @@ class Connection:
         except wire.WireError as err:
             self.broken = "protocol"
             raise KernelGone(f"the kernel sent something that is not plain data ({err})") from None
+        finally:
+            if self.budget is not None:
+                self.budget -= time.monotonic() - began
 
     def request(self, *message: Any) -> Any:
         """Send a request, answer the kernel's callbacks meanwhile, return the answer's value."""
@@ -196,8 +205,8 @@ class Connection:
                 self._follow(answer[3])
                 self._track()
                 if type(answer[4]) is int:  # tensors of a graph the kernel keeps: gradients can flow back
-                    ids = {id(t) for t in self.graph}
-                    return bridge(self, answer[4], answer[1], [t for t in registered if _requires_grad(t)], ids)
+                    inputs = [t for t in registered if _requires_grad(t)]
+                    return wire.bridge(self._ask_backward, answer[4], answer[1], inputs, self.graph)
                 return answer[1]
             if kind == "raise" and len(answer) == 3:
                 raise wire.exception_from(answer[1], answer[2])
@@ -270,23 +279,17 @@ class Connection:
         except Exception as err:
             self._send(("raiseback", [c.__name__ for c in type(err).__mro__], str(err)[:4000]))
 
-    def _backward(self, key: int, upstream: list) -> list:
-        import torch
+    def _ask_backward(self, key: int, upstream: list) -> list:
+        return self.request("backward", key, upstream)
 
-        outputs, inputs = self.graphs[key]
-        pairs = [(o, g) for o, g in zip(outputs, upstream, strict=True) if g is not None]
-        if pairs:
-            torch.autograd.backward([o for o, _ in pairs], [g.to(o.dtype) for o, g in pairs], retain_graph=True)
-        found = [None if i.grad is None else i.grad.clone() for i in inputs]
-        for i in inputs:
-            i.grad = None
-        return found
+    def _backward(self, key: int, upstream: list) -> list:
+        return wire.backpropagate(*self.graphs[key], upstream)
 
     def reset(self, sock: socket.socket) -> None:
         """Go on over a new socket (after a timeout left the old one out of step)."""
         with contextlib.suppress(OSError):
             self.sock.close()
-        self.sock, self.broken, self.deadline = sock, None, None
+        self.sock, self.broken, self.budget = sock, None, None
         self.callbacks.clear()
         self.released.clear()
         self.fresh, self.exported, self.graphs = [], {}, {}
@@ -305,11 +308,23 @@ class Connection:
         return found
 
 
+# Attributes of the judge's objects that the student's code may not read or set: private ones and
+# dunders (a function's __globals__), and the ways from a generator or traceback to the tests' frames.
+_FRAME_ATTRIBUTES = frozenset({"gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "f_back",
+                               "f_globals", "f_locals", "f_builtins", "f_code", "tb_frame", "tb_next"})
+
+
+def _public(name: Any) -> str:
+    if type(name) is not str or name.startswith("_") or name in _FRAME_ATTRIBUTES:
+        raise AttributeError(f"the tests' objects do not show {str(name)[:40]!r} to the student's code")
+    return name
+
+
 _UNARY_OPS = {"iter": iter, "next": next, "len": len, "bool": bool, "repr": repr}
 _JUDGE_OPS: dict[str, Callable[..., Any]] = {
     "call": lambda conn, target, *args, **kwargs: target(*args, **kwargs),
-    "attr": lambda conn, target, name: getattr(target, name),
-    "setattr": lambda conn, target, name, value: setattr(target, name, value),
+    "attr": lambda conn, target, name: getattr(target, _public(name)),
+    "setattr": lambda conn, target, name, value: setattr(target, _public(name), value),
     "op": lambda conn, target, name, *args: target[args[0]] if name == "getitem" else _UNARY_OPS[name](target),
     "backward": lambda conn, target, upstream: conn._backward(target, upstream),
 }
@@ -326,67 +341,6 @@ def _tensors(value: Any) -> list:
 
 def _requires_grad(value: Any) -> bool:
     return getattr(value, "requires_grad", False) is True and hasattr(value, "grad_fn")
-
-
-def _map_tensors(value: Any, ids: set[int], replace: Callable[[Any], Any]) -> Any:
-    """``value`` with each tensor whose id is in ``ids`` replaced, in the order the encoder meets them."""
-    if isinstance(value, list):
-        return [_map_tensors(v, ids, replace) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_map_tensors(v, ids, replace) for v in value)
-    if isinstance(value, dict):
-        return {_map_tensors(k, ids, replace): _map_tensors(v, ids, replace) for k, v in value.items()}
-    return replace(value) if id(value) in ids else value
-
-
-def bridge(conn: Connection, key: int, value: Any, inputs: list, ids: set[int]) -> Any:
-    """The result of a call whose tensors the kernel differentiates: each of them becomes an output
-    of one autograd Function here, whose backward asks the kernel for the gradients of ``inputs``
-    (the judge's tensors that require grad, sent with the call) and of its own parameters."""
-
-    found: list = []
-    _map_tensors(value, ids, lambda t: found.append(t.detach()) or t)
-    if not found:
-        return value
-    outputs = iter(_Bridge.apply(conn, key, len(inputs), *inputs, _anchor(), *found))
-    return _map_tensors(value, ids, lambda t: next(outputs))
-
-
-@functools.cache
-def _anchor():
-    """A leaf that requires grad: a result that depends only on the kernel's parameters is still
-    part of the judge's graph."""
-    import torch
-
-    return torch.zeros((), requires_grad=True)
-
-
-def _bridge_class():
-    import torch
-
-    class Bridge(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, conn, key, n, *tensors):
-            ctx.conn, ctx.key, ctx.n, ctx.m = conn, key, n, len(tensors) - n - 1
-            return tuple(t.clone() for t in tensors[n + 1:])
-
-        @staticmethod
-        def backward(ctx, *upstream):
-            grads = ctx.conn.request("backward", ctx.key, list(upstream))
-            if not isinstance(grads, list) or len(grads) != ctx.n:
-                raise KernelGone("the kernel answered a backward with something else")
-            return (None, None, None, *grads, None, *([None] * ctx.m))
-
-    return Bridge
-
-
-class _LazyBridge:
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_bridge_class_cached(), name)
-
-
-_bridge_class_cached = functools.cache(_bridge_class)
-_Bridge = _LazyBridge()
 
 
 def _snapshot(value: Any) -> Any:

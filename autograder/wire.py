@@ -382,3 +382,67 @@ class Decoder:
         if grad == "graph":
             self.graph.append(t)
         return self._numbered(t, body[4:])
+
+
+# ----------------------------------------------------------------------------- autograd across
+
+
+def map_tensors(value: Any, ids: set[int], replace: Callable[[Any], Any]) -> Any:
+    """``value`` with each tensor whose id is in ``ids`` replaced, in the order the encoder meets them."""
+    if isinstance(value, list):
+        return [map_tensors(v, ids, replace) for v in value]
+    if isinstance(value, tuple):
+        return tuple(map_tensors(v, ids, replace) for v in value)
+    if isinstance(value, dict):
+        return {map_tensors(k, ids, replace): map_tensors(v, ids, replace) for k, v in value.items()}
+    return replace(value) if id(value) in ids else value
+
+
+_bridges: dict = {}
+
+
+def bridge(ask: Callable[[int, list], list], key: int, value: Any, inputs: list, graph: list) -> Any:
+    """``value``, an answer from the other side, with its tensors that were part of a graph there
+    (``graph``, as decoded) made outputs of one autograd Function here. Its backward calls
+    ``ask(key, upstream gradients)`` for the gradients of ``inputs``: the tensors that require grad
+    which the question sent (the other side backpropagates into its own parameters meanwhile)."""
+    import torch
+
+    ids = {id(t) for t in graph}
+    found: list = []
+    map_tensors(value, ids, lambda t: found.append(t.detach()) or t)
+    if not found:
+        return value
+    if "function" not in _bridges:
+        class Bridge(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, ask, key, n, *tensors):
+                ctx.ask, ctx.key, ctx.n, ctx.m = ask, key, n, len(tensors) - n - 1
+                return tuple(t.clone() for t in tensors[n + 1:])
+
+            @staticmethod
+            def backward(ctx, *upstream):
+                grads = ctx.ask(ctx.key, list(upstream))
+                if not isinstance(grads, list) or len(grads) != ctx.n:
+                    raise WireError("the other side answered a backward with something else")
+                return (None, None, None, *grads, None, *([None] * ctx.m))
+
+        # A leaf that requires grad: an answer that depends only on the other side's parameters
+        # is still part of this side's graph.
+        _bridges.update(function=Bridge, anchor=torch.zeros((), requires_grad=True))
+    outputs = iter(_bridges["function"].apply(ask, key, len(inputs), *inputs, _bridges["anchor"], *found))
+    return map_tensors(value, ids, lambda t: next(outputs))
+
+
+def backpropagate(outputs: list, inputs: list, upstream: list) -> list:
+    """Backpropagate ``upstream`` gradients of ``outputs`` (accumulating into the leaves they
+    depend on, as ``.backward()`` does); the gradients of ``inputs``, which are then cleared."""
+    import torch
+
+    pairs = [(o, g) for o, g in zip(outputs, upstream, strict=True) if g is not None]
+    if pairs:
+        torch.autograd.backward([o for o, _ in pairs], [g.to(o.dtype) for o, g in pairs], retain_graph=True)
+    found = [None if i.grad is None else i.grad.clone() for i in inputs]
+    for i in inputs:
+        i.grad = None
+    return found

@@ -160,6 +160,23 @@ def test_gradients_flow_through_the_students_code_and_back(kernel):
     torch.testing.assert_close(step, torch.full((1, 3), -0.1 * 6.0, dtype=torch.float64))
 
 
+def test_the_students_code_cannot_walk_into_the_tests(kernel):
+    kernel.run("def spy(model, gen):\n    found = []\n"
+               "    for path in (lambda: model._modules, lambda: model._secret, lambda: gen.gi_frame, lambda: model.__dict__):\n"
+               "        try:\n            found.append(path())\n        except Exception as err:\n            found.append(type(err).__name__)\n"
+               "    return found")
+
+    def work(conn):
+        (spy,) = names(conn, "spy")
+        model = torch.nn.Linear(1, 1)
+        model._secret = "expected value"
+        expected = 42.0  # noqa: F841 - what a frame walk would look for
+        return spy(model, (p for p in model.parameters()))
+
+    found = kernel.session(work)
+    assert found == ["AttributeError"] * 4, found
+
+
 def test_a_broken_agent_is_reported_not_trusted(kernel):
     kernel.run("def f(): return 1")
 
