@@ -421,8 +421,19 @@ class Remote:
         value = self._ask("op", "value", [self])
         return np.asarray(value, dtype=dtype)
 
+    # Equality and truth are the proxy's own, never the student's: an object whose __eq__ says
+    # yes to anything, or whose __bool__ says True, would pass `answer == expected` and `assert x`.
     def __hash__(self) -> int:
         return hash((Remote, object.__getattribute__(self, "_key")))
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    def __bool__(self) -> bool:
+        return True
 
     def __instancecheck__(self, obj: Any) -> bool:
         return bool(self._ask("op", "isinstance", [obj, self]) is True)
@@ -471,9 +482,9 @@ def _binary(op: str, reflected: bool = False) -> Callable:
     return lambda self, other, *more: self._ask("op", op, [self, other, *more])
 
 
-_NAMES_UNARY = ("len", "iter", "next", "bool", "str", "float", "int", "index", "complex", "neg", "pos", "abs",
+_NAMES_UNARY = ("len", "iter", "next", "str", "float", "int", "index", "complex", "neg", "pos", "abs",
                 "invert", "reversed", "dir")
-_NAMES_BINARY = ("getitem", "delitem", "contains", "eq", "ne", "lt", "le", "gt", "ge")
+_NAMES_BINARY = ("getitem", "delitem", "contains", "lt", "le", "gt", "ge")
 _NAMES_ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
                      "lshift", "rshift")
 for _name in _NAMES_UNARY:

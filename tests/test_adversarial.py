@@ -126,6 +126,8 @@ def cases(course_dir: Path, other: Path, port: int) -> list[Case]:
         Case("trace_hook", {"mse": "import sys\nsys.settrace(lambda *a: None)\nsys.setprofile(lambda *a: None)\n" + WRONG}, "graded", 0),
         Case("forge_agent", {"mse": FORGE + WRONG, "q1": ANSWER}, "graded", 0),
         Case("frame_reader", {"mse": FRAMES}, "graded", 0),
+        Case("equal_object", {"mse": "class Yes:\n    def __eq__(self, o): return True\n    def __bool__(self): return True\n"
+                              "def mse(pred, target):\n    return Yes()", "q1": "class Yes:\n    def __eq__(self, o): return True\nq1_answer = Yes()"}, "graded", 0),
         Case("equal_str", {"mse": WRONG, "q1": "class S(str):\n    def __eq__(self, o): return True\n    def __ne__(self, o): return False\n    __hash__ = str.__hash__\nq1_answer = S('zzz')"}, "graded", 0),
         # Correct answers with odd company keep full marks.
         Case("correct_beside_patches", {"mse": "import numpy as np\nnp.allclose = lambda *a, **k: False\nassert_close = None\n" + GOOD, "q1": ANSWER}, "graded", 3),
