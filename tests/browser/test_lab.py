@@ -101,6 +101,18 @@ WIDGETS: dict[str, list[lab.Action]] = {
         slider("top-k", +5),
         text("prefix", "JULIET:"),
     ],
+    "08_attention": [
+        # the attention explorer
+        toggle_buttons("layer", "layer 2"),
+        slider("query position", -2),
+        slider("temperature", +1),
+        checkbox("causal mask"),
+        slider("padded keys at the end", +2),
+        # the positional-encoding viewer
+        slider("width E", -2),
+        slider("positions T", +3),
+        slider("position t₀", +5),
+    ],
 }
 
 CHAPTERS = Course.load(lab.ROOT).chapters
