@@ -120,10 +120,28 @@ def cells_with_role(nb: NotebookNode, *roles: str) -> Iterable[NotebookNode]:
     return (cell for cell in nb.cells if role(cell) in roles)
 
 
-def solution_namespace(path: str | Path) -> dict[str, Any]:
+def graded_end(nb: NotebookNode) -> int:
+    """The number of cells up to and including the last graded one (tests or answer).
+
+    The cells after it (a chapter's closing experiments) can change no score, so the grader, the
+    reference run of ``validate`` and the mutant runner stop there.
+    """
+    graded = [i for i, cell in enumerate(nb.cells) if cell.metadata.get("nbgrader", {}).get("grade")]
+    return graded[-1] + 1 if graded else len(nb.cells)
+
+
+def graded_part(nb: NotebookNode) -> NotebookNode:
+    """A copy of the notebook cut after its last graded cell (see ``graded_end``)."""
+    part = nbformat.from_dict(nb)
+    part.cells = part.cells[: graded_end(nb)]
+    return part
+
+
+def solution_namespace(path: str | Path, *, experiments: bool = True) -> dict[str, Any]:
     """Execute a chapter's code cells, tests excepted, and return the resulting namespace.
 
-    Gives tests the reference implementations. Plots go to the non-interactive Agg backend.
+    Gives tests the reference implementations; ``experiments=False`` stops at the last graded
+    cell. Plots go to the non-interactive Agg backend.
     """
     import matplotlib
 
@@ -131,6 +149,8 @@ def solution_namespace(path: str | Path) -> dict[str, Any]:
     from IPython.display import display
 
     nb = read_source(path)
+    if not experiments:
+        nb = graded_part(nb)
     namespace: dict[str, Any] = {"__name__": "__solution__", "display": display}
     for cell in nb.cells:
         if cell.cell_type == "code" and role(cell) != "tests":

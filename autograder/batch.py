@@ -30,7 +30,7 @@ import nbformat
 from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
-from autograder.authoring import read_source, role
+from autograder.authoring import graded_end, read_source, role
 from autograder.course import Course
 from autograder.execute import death_reason, is_harmless_stderr, kernel_returncode
 from autograder.grading import Submission
@@ -45,6 +45,8 @@ MAX_SUBMISSION_BYTES = 64 * 2**20
 GONE = "the kernel stopped serving the tests (did the notebook change how IPython runs cells?)"
 SERVE_FACTOR = 3  # a test cell may take this many times the cell limit: the student's code, then the judge's
 GRACE = 5  # seconds a kernel has to stop after its interrupt before it is killed
+NOT_GRADED = ("The grader stopped before this cell: no cell from here on is graded, so these cells "
+              "(the experiments) were not run. Their results are the ones you see when you run them.\n")
 T = TypeVar("T")
 STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
 # Run first in every grading kernel: figures reach the feedback as small PNGs, and no other
@@ -187,6 +189,7 @@ def grade_job(job: Job) -> JobResult:
         result.notes.append(forbidden_note(forbidden, job.chapter))
 
     replies: dict[int, bool] = {}
+    end = graded_end(nb)
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     km = _kernel_manager(job, workdir)
     client = BoundedClient(
@@ -287,6 +290,9 @@ def grade_job(job: Job) -> JobResult:
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
+                if index >= end:  # the closing experiments: nothing after the last graded cell scores
+                    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=NOT_GRADED)]
+                    break
                 if time.monotonic() - start > job.limits.wall_time:
                     result.status = "timed out"
                     result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")

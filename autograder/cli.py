@@ -178,9 +178,13 @@ def feedback(course_dir: Path, db_url: str | None) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades.csv"))
 @_options
 def export(out: Path, course_dir: Path, db_url: str | None) -> None:
-    """Export grades as CSV: one row per student, one column per exercise."""
+    """Export grades as CSV: one row per student, one column per exercise; and for Canvas and Moodle."""
+    from autograder import lms
+
     rows = grading.export_grades(_course(), course_dir.resolve(), out, db_url=db_url)
     click.echo(f"wrote {rows} student row(s) to {out} and class statistics to {grading.stats_path(out)}")
+    click.echo("grade imports (one column per chapter): "
+               + ", ".join(f"{name.title()} {lms.lms_path(out, name)}" for name in lms.FORMATS))
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -190,16 +190,41 @@ def grading_report(course_dir: Path, student: str, chapter_id: str) -> dict:
         return {}
 
 
-def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | None = None) -> int:
-    """Write one row per student and the class statistics; returns the number of rows.
+@dataclass(frozen=True)
+class ChapterGrade:
+    """One student's graded chapter: each graded cell's score (``PENDING`` for a written answer
+    not yet graded by hand), the grader's status and flags."""
 
-    Per chapter, in course order: one column per graded cell (in notebook order; ``pending``
-    for a written answer not yet graded by hand), the chapter's total, its status (graded,
-    partial, timed out, crashed, malformed; empty when not submitted) and flags; then the
-    overall total, maximum and number of pending answers. Totals count graded cells only.
-    The statistics, per graded cell in the same order, leave out pending answers and malformed
-    submissions.
-    """
+    scores: dict[str, float | str]
+    status: str
+    flags: str
+
+    @property
+    def total(self) -> float:
+        """The points of the cells graded so far."""
+        return sum(v for v in self.scores.values() if v != PENDING)
+
+    @property
+    def pending(self) -> int:
+        return sum(v == PENDING for v in self.scores.values())
+
+
+@dataclass(frozen=True)
+class GradeTable:
+    """Everything the exports show, read once from the gradebook. ``chapters`` in course order,
+    ``cells`` per chapter in notebook order; a student's missing chapter was not submitted."""
+
+    chapters: list[Chapter]
+    cells: dict[str, list[str]]
+    max_points: dict[tuple[str, str], float]
+    students: dict[str, dict[str, ChapterGrade]]
+
+    def chapter_max(self, chapter_id: str) -> float:
+        return sum(self.max_points[chapter_id, name] for name in self.cells[chapter_id])
+
+
+def read_grades(course: Course, course_dir: Path, *, db_url: str | None = None) -> GradeTable:
+    """The grades of every student in the gradebook, with the batch grader's statuses and flags."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(nbgrader_config(course_dir, db_url).CourseDirectory.db_url) as gb:
@@ -212,31 +237,51 @@ def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | 
             found = gb.find_notebook(chapter.id, chapter.id).grade_cells
             cells[chapter.id] = sorted((c.name for c in found), key=lambda name: order.get(name, len(order)))
             max_points.update({(chapter.id, c.name): float(c.max_score) for c in found})
-        max_total = sum(max_points.values())
-        header = ["student"]
-        for chapter in chapters:
-            header += [f"{chapter.id}:{name}" for name in cells[chapter.id]]
-            header += [f"{chapter.id}:{what}" for what in ("total", "status", "flags")]
-        header += ["total", "max_total", "pending"]
-        rows: list[list[float | str]] = []
+        students: dict[str, dict[str, ChapterGrade]] = {}
         for student in sorted(s.id for s in gb.students):
-            row: list[float | str] = [student]
-            total, pending = 0.0, 0
+            students[student] = {}
             for chapter in chapters:
                 try:
                     graded = gb.find_submission_notebook(chapter.id, chapter.id, student)
                 except MissingEntry:
-                    row += [""] * (len(cells[chapter.id]) + 3)
                     continue
-                scores = {g.name: PENDING if g.needs_manual_grade else float(g.score) for g in graded.grades}
-                chapter_total = sum(v for v in scores.values() if v != PENDING)
-                pending += sum(v == PENDING for v in scores.values())
-                total += chapter_total
                 report = grading_report(course_dir, student, chapter.id)
-                flags = "; ".join(report.get("flags", [])) or ("flagged" if graded.flagged else "")
-                row += [scores.get(name, "") for name in cells[chapter.id]]
-                row += [chapter_total, report.get("status", "graded"), flags]
-            rows.append([*row, total, max_total, pending])
+                students[student][chapter.id] = ChapterGrade(
+                    {g.name: PENDING if g.needs_manual_grade else float(g.score) for g in graded.grades},
+                    report.get("status", "graded"),
+                    "; ".join(report.get("flags", [])) or ("flagged" if graded.flagged else ""))
+    return GradeTable(chapters, cells, max_points, students)
+
+
+def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | None = None) -> int:
+    """Write one row per student, the class statistics and the LMS imports; returns the number of rows.
+
+    Per chapter, in course order: one column per graded cell (in notebook order; ``pending``
+    for a written answer not yet graded by hand), the chapter's total, its status (graded,
+    partial, timed out, crashed, malformed; empty when not submitted) and flags; then the
+    overall total, maximum and number of pending answers. Totals count graded cells only.
+    The statistics, per graded cell in the same order, leave out pending answers and malformed
+    submissions. ``lms.write_all`` adds the learning-management systems' grade imports.
+    """
+    from autograder import lms
+
+    table = read_grades(course, course_dir, db_url=db_url)
+    header = ["student"]
+    for chapter in table.chapters:
+        header += [f"{chapter.id}:{name}" for name in table.cells[chapter.id]]
+        header += [f"{chapter.id}:{what}" for what in ("total", "status", "flags")]
+    header += ["total", "max_total", "pending"]
+    rows: list[list[float | str]] = []
+    for student, grades in table.students.items():
+        row: list[float | str] = [student]
+        for chapter in table.chapters:
+            if (grade := grades.get(chapter.id)) is None:
+                row += [""] * (len(table.cells[chapter.id]) + 3)
+                continue
+            row += [grade.scores.get(name, "") for name in table.cells[chapter.id]]
+            row += [grade.total, grade.status, grade.flags]
+        rows.append([*row, sum(g.total for g in grades.values()), sum(table.max_points.values()),
+                     sum(g.pending for g in grades.values())])
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -245,17 +290,17 @@ def export_grades(course: Course, course_dir: Path, out: Path, *, db_url: str | 
     with stats_path(out).open("w", newline="") as handle:  # which exercises the class finds hard
         writer = csv.writer(handle)
         writer.writerow(["exercise", "max_points", "mean_score", "share_not_full_marks", "students", "pending"])
-        for chapter in chapters:
-            status = header.index(f"{chapter.id}:status")
-            marked = [row for row in rows if row[status] != "malformed"]  # no notebook: says nothing of an exercise
-            for name in cells[chapter.id]:
-                column = header.index(f"{chapter.id}:{name}")
-                got = [row[column] for row in marked if row[column] not in ("", PENDING)]
-                waiting = sum(row[column] == PENDING for row in marked)
-                top = max_points[(chapter.id, name)]
+        for chapter in table.chapters:
+            marked = [grades[chapter.id] for grades in table.students.values()  # no notebook: says nothing
+                      if chapter.id in grades and grades[chapter.id].status != "malformed"]
+            for name in table.cells[chapter.id]:
+                got = [g.scores[name] for g in marked if g.scores.get(name, PENDING) != PENDING]
+                waiting = sum(g.scores.get(name) == PENDING for g in marked)
+                top = table.max_points[(chapter.id, name)]
                 mean = round(sum(got) / len(got), 4) if got else ""
                 short = round(sum(score < top for score in got) / len(got), 4) if got else ""
                 writer.writerow([f"{chapter.id}:{name}", top, mean, short, len(got), waiting])
+    lms.write_all(table, out)
     return len(rows)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.authoring import role
+from autograder.authoring import graded_part, role
 from autograder.execute import SINGLE_THREADED, CellResult
 
 KINDS = {
@@ -172,7 +172,8 @@ def run(nb: NotebookNode, mutants: list[Mutant], *, timeout: int = 120, cross: b
     for mutant in mutants:
         apply(nb, mutant)  # clear errors for a mutant that names the wrong cells
     job = {
-        "cells": [{"id": c.id, "role": role(c), "source": c.source} for c in nb.cells if c.cell_type == "code"],
+        "cells": [{"id": c.id, "role": role(c), "source": c.source}
+                  for c in graded_part(nb).cells if c.cell_type == "code"],
         "mutants": [{"cell": m.cell, "fails": m.fails, "source": m.source} for m in mutants],
         "timeout": timeout,
         "cross": cross,

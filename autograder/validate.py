@@ -20,7 +20,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder import batch, grading, mutants, release
-from autograder.authoring import AuthoringError, cells_with_role, read_source, role
+from autograder.authoring import AuthoringError, cells_with_role, graded_part, read_source, role
 from autograder.course import Chapter, Course, CourseError
 from autograder.execute import cell_results, execute
 
@@ -102,7 +102,7 @@ def check_chapter(chapter: Chapter, *, with_mutants: bool = True, notes: Notes =
     yield from (f"release leaks {leak}" for leak in leaks(source, released))
     yield from hidden_questions(released, source)
     started = time.perf_counter()
-    for result in cell_results(execute(source)):
+    for result in cell_results(execute(graded_part(source))):  # the experiments have their own tests
         if not result.passed:
             yield f"reference solution fails {result.grade_id}: {result.message}"
     notes(f"reference solution runs in {time.perf_counter() - started:.1f} s")

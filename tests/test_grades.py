@@ -3,7 +3,8 @@ course order, and hand-grading through nbgrader's formgrader on the same course 
 
 Two toy chapters, listed in course.toml as ``b_first`` then ``a_second`` (so course order is not
 alphabetical); in ``a_second`` the exercise is renamed ``z_test_mse`` (so cell order is not
-alphabetical either). Each has ``mse`` (2 points), ``q1`` (1) and the written answer ``why`` (2).
+alphabetical either). Each has ``mse`` (2 points), ``q1`` (1) and the written answer ``why`` (2);
+``a_second`` closes with an experiment that would outlast the time limit if the grader ran it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import TOY_SOURCE
 
-from autograder import batch, grading, release
+from autograder import batch, grading, lms, release
 from autograder.cli import main
 from autograder.course import Course, nbgrader_config
 from autograder.sandbox import Limits
@@ -25,7 +26,8 @@ pytestmark = pytest.mark.slow
 
 GOOD = "import numpy as np\ndef mse(pred, target):\n    return float(np.mean((np.asarray(pred) - np.asarray(target))**2))"
 ANSWER = 'q1_answer = "b"'
-SECOND = TOY_SOURCE.replace('"test_mse"', '"z_test_mse"')
+EXPERIMENT = "import time\ntime.sleep(600)  # a closing experiment: after the last graded cell, never run by the grader"
+SECOND = TOY_SOURCE.replace('"test_mse"', '"z_test_mse"') + f"\n# %%\n{EXPERIMENT}\n"
 SUBMISSIONS = {  # student -> chapter -> edits (cell id -> source), or raw text for a broken file
     "good": {"b_first": {"mse": GOOD, "q1": ANSWER, "why": "Because the variance grows."},
              "a_second": {"mse": GOOD, "q1": ANSWER, "why": "It overfits."}},
@@ -93,6 +95,14 @@ def test_batch_outcomes(graded):
         ("crashed", "b_first"): "crashed", ("timed_out", "b_first"): "timed out",
         ("tamperer", "b_first"): "graded", ("broken", "b_first"): "malformed"}
     assert results["good", "b_first"].pending == 1 and results["blank", "b_first"].pending == 0
+
+
+def test_cells_after_the_last_graded_cell_are_not_run_and_say_so(graded):
+    _, _, _, results = graded
+    good = results["good", "a_second"]
+    assert (good.status, good.score) == ("graded", 3.0), good.notes
+    last = good.notebook.cells[-1]
+    assert last.source == EXPERIMENT and [o.get("text") for o in last.outputs] == [batch.NOT_GRADED]
 
 
 def test_export_shows_pending_answers_statuses_and_flags(graded, tmp_path):
@@ -183,6 +193,17 @@ def test_formgrader_lists_the_submissions_and_a_manual_grade_reaches_the_export(
     assert float(good["b_first:why"]) == 1.5 and float(good["b_first:total"]) == 4.5
     assert float(good["total"]) == 7.5 and good["pending"] == "1" and good["a_second:why"] == "pending"
     assert not {s["student"]: s for s in api.get_submissions("b_first")}["good"]["needs_manual_grade"]
+
+    # The LMS imports: a chapter's total once nothing in it waits for a hand grade, else empty.
+    with lms.lms_path(out, "canvas").open() as handle:
+        canvas = list(csv.reader(handle))
+    assert canvas[:2] == [[*lms.CANVAS_IDENTITY, "b_first First", "a_second Second"],
+                          ["Points Possible", "", "", "", "", "5", "5"]]
+    by_login = {row[3]: row for row in canvas[2:]}
+    assert by_login["good"] == ["good", "", "", "good", "", "4.5", ""]
+    assert by_login["blank"][5:] == ["0", "0"] and by_login["partial"][5:] == ["1", ""]  # q1 answered; a_second not submitted
+    moodle = {row["Username"]: row for row in read_csv(lms.lms_path(out, "moodle"))}
+    assert list(moodle["good"].values()) == ["good", "4.5", ""] and len(moodle) == 7
 
 
 def test_formgrade_command_starts_formgrader_on_the_course_dir(graded, tmp_path, monkeypatch):

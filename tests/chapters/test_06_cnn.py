@@ -30,7 +30,7 @@ EXPORTED = {  # what later chapters import from dllib.ch06_cnn
 def ns():
     from autograder.authoring import solution_namespace
 
-    return solution_namespace(SOURCE)
+    return solution_namespace(SOURCE, experiments=False)
 
 
 def exported_module() -> dict:

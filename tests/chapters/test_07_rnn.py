@@ -47,7 +47,7 @@ EXPORTED = {  # the API of chapter 07 that the experiments, the explorer and lat
 def ns():
     from autograder.authoring import solution_namespace
 
-    return solution_namespace(SOURCE)
+    return solution_namespace(SOURCE, experiments=False)
 
 
 def exported_module() -> dict:
