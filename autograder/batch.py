@@ -74,7 +74,6 @@ class Job:
     student: str
     chapter: str
     submission: str  # the notebook file's text
-    reference: dict  # reference notebook (release + hidden tests)
     limits: Limits
     sandbox: bool = True
     library: tuple[str, ...] = ()  # the dllib modules the chapter may import (earlier chapters')
@@ -160,8 +159,9 @@ def _kernel_manager(job: Job, workdir: Path):
     return SandboxedKernelManager(workdir=workdir, uid=uid, limits=job.limits, library=job.library)
 
 
-def grade_job(job: Job) -> JobResult:
-    """Grade one submission (runs in a worker process)."""
+def grade_job(job: Job, reference: dict) -> JobResult:
+    """Grade one submission (runs in a worker process) against its chapter's reference notebook
+    (release + hidden tests; one per chapter, sent to each worker once where the executor can)."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbgrader.utils import determine_grade
 
@@ -181,7 +181,7 @@ def grade_job(job: Job) -> JobResult:
     for cell in submitted.cells:  # giant outputs are dropped before anything else
         cell.pop("outputs", None)
         cell.pop("attachments", None)
-    restored = restore(submitted, nbformat.from_dict(job.reference))
+    restored = restore(submitted, nbformat.from_dict(reference))
     nb, result.notes = restored.notebook, restored.notes
     if result.notes and any("missing" in n or "duplicate" in n for n in result.notes):
         result.status = "partial"
@@ -492,6 +492,7 @@ def grade_batch(
     limits: Limits | None = None,
     workers: int | None = None,
     executor: Executor | None = None,
+    share: Callable[[dict], Any] | None = None,
     sandbox: bool | None = None,
     force: bool = False,
     progress: bool = True,
@@ -500,7 +501,9 @@ def grade_batch(
     """Grade submissions in parallel; already graded, unchanged ones are skipped unless ``force``.
 
     ``judged``: run the hidden tests in the judge (True) or in the kernel (False) for every
-    chapter; None follows each chapter's ``judged`` setting in course.toml.
+    chapter; None follows each chapter's ``judged`` setting in course.toml. ``executor`` runs the
+    jobs (a process per core by default); ``share`` turns each chapter's reference notebook into
+    what its jobs receive, once per batch (``cluster.dask`` gives one that puts it on every worker).
     """
     from nbgrader.api import Gradebook
 
@@ -535,8 +538,8 @@ def grade_batch(
                 done.append(JobResult(**report))
                 continue
             text = data.decode(errors="replace") if len(data) <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
-            todo.append((Job(sub.student, sub.chapter.id, text, references[sub.chapter.id],
-                             limits or Limits(), sandbox, visible_modules(course, sub.chapter),
+            todo.append((Job(sub.student, sub.chapter.id, text, limits or Limits(), sandbox,
+                             visible_modules(course, sub.chapter),
                              sub.chapter.judged if judged is None else judged),
                          sha, data))
         own = executor is None
@@ -544,7 +547,10 @@ def grade_batch(
         results = list(done)
         try:
             with Gradebook(api.coursedir.db_url) as gb:
-                futures = {executor.submit(grade_job, job): (job, sha, data) for job, sha, data in todo}
+                needed = {job.chapter for job, _, _ in todo}
+                shared = {c: (share or (lambda r: r))(r) for c, r in references.items() if c in needed}
+                futures = {executor.submit(grade_job, job, shared[job.chapter]): (job, sha, data)
+                           for job, sha, data in todo}
                 bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
                 for future in as_completed(futures):
                     job, sha, data = futures[future]

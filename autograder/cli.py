@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -102,9 +103,11 @@ def _options(func):
 @click.option("--force", is_flag=True, help="Regrade submissions already graded and unchanged.")
 @click.option("--no-sandbox", is_flag=True, help="Run student code unisolated (only where bubblewrap is missing).")
 @click.option("--plain", is_flag=True, help="Use nbgrader's own sequential autograde instead.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Grade on the Dask scheduler at ADDRESS (tcp://host:8786), or `local` for a LocalCluster.")
 def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: int | None,
               cell_timeout: int, wall_time: int, memory_gb: float, force: bool, no_sandbox: bool,
-              plain: bool) -> None:
+              plain: bool, dask_address: str | None) -> None:
     """Grade a folder of submissions (SUBMISSIONS/<student>/<chapter>.ipynb) into the gradebook.
 
     Parallel, each submission in its own sandboxed kernel with limits; an interrupted run
@@ -134,8 +137,15 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
                 "run as root, or pass --no-sandbox to grade without isolation"
             )
         try:
-            results = grade_batch(course, found, course_dir, db_url=db_url, limits=limits, workers=workers,
-                                  sandbox=False if no_sandbox else None, force=force)
+            with contextlib.ExitStack() as stack:
+                executor = share = None
+                if dask_address:
+                    from autograder import cluster
+
+                    executor, share = stack.enter_context(cluster.dask(dask_address, workers=workers))
+                results = grade_batch(course, found, course_dir, db_url=db_url, limits=limits, workers=workers,
+                                      executor=executor, share=share, sandbox=False if no_sandbox else None,
+                                      force=force)
         except RuntimeError as err:
             raise click.ClickException(str(err)) from err
         rows = [(r.student, r.chapter, r.status, r.score, r.max_score, r.pending, "; ".join(r.flags + r.notes))

@@ -341,7 +341,7 @@ def test_a_chapter_sees_only_earlier_chapters_of_the_course_library(tmp_path, li
     for cell in nb.cells:
         cell.source = {"mse": "from dllib.ch03_mlp import affine_forward\n" + GOOD, "q1": ANSWER}.get(cell.id, cell.source)
     reference = reference_notebook(nbformat.read(chapter.release, as_version=4), read_source(chapter.source))
-    job = batch.Job("s", chapter.id, nbformat.writes(nb), reference, LIMITS, library=library)
-    result = batch.grade_job(job)
+    job = batch.Job("s", chapter.id, nbformat.writes(nb), LIMITS, library=library)
+    result = batch.grade_job(job, reference)
     assert result.score == score, (result.notes, {k: v.message for k, v in result.cells.items()})
     assert any("dllib.ch03_mlp" in note for note in result.notes) == (not library), result.notes
