@@ -31,7 +31,7 @@ from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
 from autograder.authoring import graded_end, read_source, role
-from autograder.course import Course
+from autograder.course import Course, racing
 from autograder.execute import death_reason, is_harmless_stderr, kernel_returncode
 from autograder.grading import Submission
 from autograder.judge import MAX_MESSAGE, SERVE, Connection, NotebookJudge, bootstrap
@@ -459,7 +459,7 @@ def store(gb, course_dir: Path, result: JobResult, sha: str, submitted: bytes | 
 
     marker = _marker(course_dir, result.student, result.chapter)
     marker.unlink(missing_ok=True)
-    gb.update_or_create_student(result.student)
+    racing(lambda: gb.update_or_create_student(result.student))
     with contextlib.suppress(MissingEntry):
         gb.remove_submission(result.chapter, result.student)
     received = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)  # nbgrader keeps naive UTC

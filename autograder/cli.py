@@ -11,7 +11,7 @@ import click
 import nbformat
 
 from autograder import grading, release
-from autograder.course import Course, CourseError
+from autograder.course import Course, CourseError, recorded_db_url
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
 from autograder.selfcheck import report
 
@@ -90,7 +90,8 @@ def _course_dir_option(func):
 def _options(func):
     func = _course_dir_option(func)
     return click.option("--db", "db_url", default=None,
-                        help="Gradebook SQLAlchemy URL [default: SQLite gradebook.db in the course dir].")(func)
+                        help="Gradebook SQLAlchemy URL [default: the server autograde was last given for this "
+                        "course dir, else SQLite gradebook.db in it].")(func)
 
 
 @main.command()
@@ -117,6 +118,7 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
     from autograder.sandbox import Limits
 
     course = _course()
+    db_url = db_url or recorded_db_url(course_dir)
     found, problems = grading.find_submissions(submissions, course)
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
@@ -180,7 +182,7 @@ def _table(header: list[str], align: str, rows: list[tuple]) -> str:
 @_options
 def feedback(course_dir: Path, db_url: str | None) -> None:
     """Write HTML feedback for every autograded submission into COURSE_DIR/feedback/."""
-    paths = grading.generate_feedback(_course(), course_dir.resolve(), db_url=db_url)
+    paths = grading.generate_feedback(_course(), course_dir.resolve(), db_url=db_url or recorded_db_url(course_dir))
     click.echo(f"{len(paths)} feedback file(s) in {course_dir / 'feedback'}")
 
 
@@ -191,7 +193,7 @@ def export(out: Path, course_dir: Path, db_url: str | None) -> None:
     """Export grades as CSV: one row per student, one column per exercise; and for Canvas and Moodle."""
     from autograder import lms
 
-    rows = grading.export_grades(_course(), course_dir.resolve(), out, db_url=db_url)
+    rows = grading.export_grades(_course(), course_dir.resolve(), out, db_url=db_url or recorded_db_url(course_dir))
     click.echo(f"wrote {rows} student row(s) to {out} and class statistics to {grading.stats_path(out)}")
     click.echo("grade imports (one column per chapter): "
                + ", ".join(f"{name.title()} {lms.lms_path(out, name)}" for name in lms.FORMATS))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import os
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from traitlets.config import Config
 
@@ -91,12 +96,37 @@ def find_root() -> Path:
     raise CourseError(f"cannot find {MANIFEST}; run from the course folder or set DL_COURSE_ROOT")
 
 
+T = TypeVar("T")
+
+
+def racing(write: Callable[[], T], attempts: int = 5) -> T:
+    """A gradebook write, tried again when another grader made the same row or table first.
+
+    Several autograde runs may share one database (PostgreSQL): the first to create the tables,
+    the course or a student wins, and the others find it there on their next try.
+    """
+    from nbgrader.api import InvalidEntry
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(attempts):
+        try:
+            return write()
+        except (InvalidEntry, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 def nbgrader_config(course_dir: str | Path, db_url: str | None = None, timeout: int = 120) -> Config:
     """nbgrader settings for a course directory; the SQLite gradebook inside it by default."""
     course_dir = Path(course_dir).resolve()
     c = Config()
     c.CourseDirectory.root = str(course_dir)
     c.CourseDirectory.db_url = db_url or f"sqlite:///{course_dir / 'gradebook.db'}"
+    # nbgrader's apps default to no course, its Gradebook to "default_course": one course row that
+    # every assignment refers to, as PostgreSQL's foreign keys require (SQLite's go unchecked).
+    c.CourseDirectory.course_id = "default_course"
     c.Execute.timeout = timeout
     # nbgrader zeroes a test cell that wrote anything to stderr; Python warnings alone are harmless.
     c.IgnorePattern.enabled = True
@@ -115,6 +145,24 @@ def nbgrader_config(course_dir: str | Path, db_url: str | None = None, timeout: 
     exporter.extra_template_basedirs = [str(feedback.TEMPLATES)]
     exporter.filters = {"markdown2mathml": "autograder.feedback.markdown2mathml"}
     return feedback.configure(c)  # sanitised and bounded pages, from formgrader and nbgrader's CLI too
+
+
+def recorded_db_url(course_dir: str | Path) -> str | None:
+    """The database server a course directory's nbgrader_config.py names (the ``--db`` autograde was
+    given), so later commands find the same gradebook; None for SQLite or no config yet."""
+    path = Path(course_dir) / "nbgrader_config.py"
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(" = ")
+        if key.strip() == "c.CourseDirectory.db_url":
+            with contextlib.suppress(ValueError, SyntaxError):
+                url = ast.literal_eval(value.strip())
+                if isinstance(url, str) and not url.startswith("sqlite"):
+                    return url
+    return None
 
 
 def write_nbgrader_config(config: Config, path: Path) -> None:

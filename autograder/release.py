@@ -12,7 +12,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.authoring import read_source
-from autograder.course import Chapter, nbgrader_config, write_nbgrader_config
+from autograder.course import Chapter, nbgrader_config, racing, write_nbgrader_config
 from autograder.library import library_module
 
 
@@ -26,6 +26,7 @@ def prepare_course_dir(course_dir: Path, chapters: tuple[Chapter, ...], db_url: 
     Returns the NbGraderAPI bound to that course directory (its gradebook then knows every
     chapter's cells, which autograding needs to restore tests that students edited).
     """
+    from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
@@ -37,6 +38,7 @@ def prepare_course_dir(course_dir: Path, chapters: tuple[Chapter, ...], db_url: 
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(read_source(chapter.source), target)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    racing(lambda: Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id).close())  # tables, course
     for chapter in chapters:
         result = api.generate_assignment(chapter.id, force=True, create=True)
         if not result["success"]:

@@ -113,6 +113,28 @@ WIDGETS: dict[str, list[lab.Action]] = {
         slider("positions T", +3),
         slider("position t₀", +5),
     ],
+    "09_gnn": [slider("training epoch", -3), slider("layer", -1)],
+    "10_autoencoders": [slider("z₁", +5), slider("z₂", -5), slider("from example", +3), slider("to example", +3),
+                        slider("t", +4)],
+    "11_generative": [
+        # the GAN training scrubber
+        dropdown("run", "balanced"),
+        slider("snapshot", -5),
+        # the diffusion explorer
+        slider("step t", -30),
+        dropdown("reverse", "DDIM, 20 steps"),
+        checkbox("paths of 10 points"),
+    ],
+    "12_rl": [
+        dropdown("map", "8x8 lake"),
+        slider("discount γ", -2),
+        slider("slip", +2),
+        slider("step reward", -2),
+        slider("ε", +3),
+        slider("sweeps", +5),
+        button("+1 sweep"),
+        button("converge"),
+    ],
 }
 
 CHAPTERS = Course.load(lab.ROOT).chapters
