@@ -14,6 +14,7 @@ import datetime
 import fcntl
 import hashlib
 import json
+import multiprocessing.util
 import os
 import shutil
 import socket
@@ -22,11 +23,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import nbformat
+from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
@@ -78,6 +80,7 @@ class Job:
     sandbox: bool = True
     library: tuple[str, ...] = ()  # the dllib modules the chapter may import (earlier chapters')
     judged: bool = True  # hidden tests run in the judge (else in the kernel, see Chapter.judged)
+    warm_next: bool = False  # start the worker's next kernel while this job grades (see _start_spare)
 
 
 @dataclass
@@ -149,14 +152,79 @@ def _alive(km) -> bool:
     return process is not None and process.poll() is None
 
 
-def _kernel_manager(job: Job, workdir: Path):
+@dataclass
+class _Kernel:
+    """A grading kernel's manager and work folder, and what it was made for."""
+
+    made_for: tuple  # (sandbox, limits, library) of the job
+    km: Any
+    workdir: Path
+
+
+_spare: _Kernel | None = None  # this worker's next kernel, started while the current one grades
+_made = 0  # kernels this worker has made: consecutive ones get different sandbox uids
+
+
+def _made_for(job: Job) -> tuple:
+    return (job.sandbox, job.limits, job.library)
+
+
+def _new_kernel(job: Job) -> _Kernel:
+    global _made
+    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     if not job.sandbox:
         from jupyter_client import AsyncKernelManager
 
-        return AsyncKernelManager(kernel_name="python3")
-    uid = 200_000 + os.getpid() % 100_000  # concurrent workers have distinct pids, so uids
+        return _Kernel(_made_for(job), AsyncKernelManager(kernel_name="python3"), workdir)
+    _made += 1  # concurrent workers have distinct pids; a worker's spare and current kernel, distinct parities
+    uid = 200_000 + 2 * (os.getpid() % 100_000) + _made % 2
     os.chown(workdir, uid, uid)
-    return SandboxedKernelManager(workdir=workdir, uid=uid, limits=job.limits, library=job.library)
+    return _Kernel(_made_for(job), SandboxedKernelManager(workdir=workdir, uid=uid, limits=job.limits,
+                                                          library=job.library), workdir)
+
+
+def _discard(kernel: _Kernel) -> None:
+    """Stop a kernel and remove everything it had (idempotent)."""
+    with contextlib.suppress(Exception):
+        run_sync(kernel.km.shutdown_kernel)(now=True)
+    if hasattr(kernel.km, "release"):  # the sandbox's mount and cgroup, whatever happened to the kernel
+        kernel.km.release()
+    shutil.rmtree(kernel.workdir, ignore_errors=True)
+
+
+def _take_kernel(job: Job) -> _Kernel:
+    """The spare kernel if it was made for this kind of job and still runs, else a new one (not started)."""
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None:
+        with contextlib.suppress(Exception):
+            if spare.made_for == _made_for(job) and run_sync(spare.km.is_alive)():
+                return spare
+        _discard(spare)
+    return _new_kernel(job)
+
+
+def _start_spare(job: Job) -> None:
+    """Start the next job's kernel now, so that it boots while this job grades (a process of its own)."""
+    global _spare
+    if _spare is not None:
+        return
+    kernel = _new_kernel(job)
+    try:
+        run_sync(kernel.km.start_kernel)(cwd=str(kernel.workdir))
+    except Exception:  # the next job starts its own
+        _discard(kernel)
+        return
+    if not getattr(_start_spare, "finalizer", None):  # a worker leaves no kernel behind when it exits
+        _start_spare.finalizer = multiprocessing.util.Finalize(None, _drop_spare, exitpriority=100)
+    _spare = kernel
+
+
+def _drop_spare() -> None:
+    global _spare
+    spare, _spare = _spare, None
+    if spare is not None:
+        _discard(spare)
 
 
 def grade_job(job: Job, reference: dict) -> JobResult:
@@ -190,8 +258,8 @@ def grade_job(job: Job, reference: dict) -> JobResult:
 
     replies: dict[int, bool] = {}
     end = graded_end(nb)
-    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
-    km = _kernel_manager(job, workdir)
+    kernel = _take_kernel(job)
+    workdir, km = kernel.workdir, kernel.km
     client = BoundedClient(
         nb, km=km, timeout=job.limits.cell_timeout, allow_errors=True,
         interrupt_on_timeout=True, startup_timeout=60, shutdown_kernel="immediate",
@@ -286,6 +354,8 @@ def grade_job(job: Job, reference: dict) -> JobResult:
                 conn = Connection(listener.accept()[0])
             except TimeoutError:
                 raise DeadKernelError("the grading kernel did not start properly") from None
+            if job.warm_next:
+                _start_spare(job)
             judge = NotebookJudge(nb, restored.students, conn)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -362,9 +432,7 @@ def grade_job(job: Job, reference: dict) -> JobResult:
         listener.close()
         with contextlib.suppress(Exception):
             client._cleanup_kernel()
-        if hasattr(km, "release"):  # the sandbox's mount and cgroup, whatever happened to the kernel
-            km.release()
-        shutil.rmtree(workdir, ignore_errors=True)
+        _discard(kernel)
 
     for index, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
@@ -543,7 +611,12 @@ def grade_batch(
                              sub.chapter.judged if judged is None else judged),
                          sha, data))
         own = executor is None
-        executor = executor or ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        workers = workers or os.cpu_count() or 1
+        # Each of our workers starts its next kernel while it grades (the last jobs have none to follow),
+        # and stops it when it exits; workers of another executor may outlive the batch, so they do not.
+        todo = [(replace(job, warm_next=own and i < len(todo) - workers), sha, data)
+                for i, (job, sha, data) in enumerate(todo)]
+        executor = executor or ProcessPoolExecutor(max_workers=workers)
         results = list(done)
         try:
             with Gradebook(api.coursedir.db_url) as gb:

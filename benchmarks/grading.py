@@ -2,6 +2,8 @@
 the judge, and for comparison in the student's kernel); print figures.
 
     python benchmarks/grading.py [--chapter 01_ml_basics] [--students 24]
+    python benchmarks/grading.py --growth --students 120   # ours only, batches of 15 .. 120
+
 
 The batch mixes correct, partly wrong (the chapter's mutants) and blank submissions. Both runs
 happen here, one after the other, on the same files. Overhead per notebook is each grader's
@@ -12,6 +14,7 @@ each measured them (nbclient's timing metadata for plain nbgrader).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -65,9 +68,14 @@ def main() -> None:
     parser.add_argument("--chapter", default="01_ml_basics")
     parser.add_argument("--students", type=int, default=24)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--growth", action="store_true",
+                        help="only our grader, on batches of 1/8, 1/4, 1/2 and all of --students")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*not in session")  # nbgrader's SQLAlchemy noise
     course = Course.load()
+    if args.growth:
+        growth(course, args.chapter, args.students, args.workers)
+        return
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
         root = Path(tmp)
         make_batch(course, args.chapter, args.students, root / "submissions")
@@ -106,6 +114,23 @@ def main() -> None:
           f"ours {statistics.median(r.seconds for r in ours) - cells:5.2f} s/notebook (per worker)")
     print(f"identical scores         : {'yes' if not differ else f'NO, {len(differ)} differ: {differ}'}")
     sys.exit(1 if differ else 0)
+
+
+def growth(course: Course, chapter: str, students: int, workers: int | None) -> None:
+    """Time per notebook and overhead per notebook per worker as the batch grows."""
+    workers = workers or os.cpu_count() or 1
+    print(f"chapter {chapter}, our grader, {workers} workers, sandbox={sandbox_available()}")
+    print(f"{'notebooks':>9}  {'wall s':>7}  {'s/notebook':>10}  {'overhead/notebook/worker':>24}  {'median job overhead':>19}")
+    for n in sorted({max(1, students // 8), max(1, students // 4), max(1, students // 2), students}):
+        with tempfile.TemporaryDirectory(prefix="grading-growth-") as tmp:
+            make_batch(course, chapter, n, Path(tmp) / "submissions")
+            found, _ = grading.find_submissions(Path(tmp) / "submissions", course)
+            start = time.perf_counter()
+            results = grade_batch(course, found, Path(tmp) / "ours", workers=workers, progress=False)
+            wall = time.perf_counter() - start
+        busy = sum(r.cell_seconds for r in results)  # every worker's time in cells
+        print(f"{n:9d}  {wall:7.1f}  {wall / n:10.2f}  {(wall * workers - busy) / n:24.2f}  "
+              f"{statistics.median(r.seconds - r.cell_seconds for r in results):19.2f}")
 
 
 if __name__ == "__main__":
