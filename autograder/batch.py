@@ -41,7 +41,12 @@ from autograder.library import forbidden_imports, forbidden_note, visible_module
 from autograder.outputs import BoundedClient, trim
 from autograder.release import prepare_course_dir
 from autograder.restore import reference_notebook, restore
-from autograder.sandbox import Limits, SandboxedKernelManager, sandbox_available
+from autograder.sandbox import (
+    LimitedKernelManager,
+    Limits,
+    SandboxedKernelManager,
+    sandbox_available,
+)
 
 MAX_SUBMISSION_BYTES = 64 * 2**20
 GONE = "the kernel stopped serving the tests (did the notebook change how IPython runs cells?)"
@@ -173,9 +178,7 @@ def _new_kernel(job: Job) -> _Kernel:
     global _made
     workdir = Path(tempfile.mkdtemp(prefix="grade-"))
     if not job.sandbox:
-        from jupyter_client import AsyncKernelManager
-
-        return _Kernel(_made_for(job), AsyncKernelManager(kernel_name="python3"), workdir)
+        return _Kernel(_made_for(job), LimitedKernelManager(limits=job.limits), workdir)
     _made += 1  # concurrent workers have distinct pids; a worker's spare and current kernel, distinct parities
     uid = 200_000 + 2 * (os.getpid() % 100_000) + _made % 2
     os.chown(workdir, uid, uid)

@@ -13,6 +13,7 @@ import nbformat
 from autograder import grading, release
 from autograder.course import Course, CourseError, recorded_db_url
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
+from autograder.sandbox import Limits
 from autograder.selfcheck import report
 
 
@@ -98,11 +99,12 @@ def _options(func):
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_options
 @click.option("--workers", type=int, default=None, help="Submissions graded at once [default: one per core].")
-@click.option("--cell-timeout", type=int, default=60, show_default=True, help="Seconds per cell.")
-@click.option("--wall-time", type=int, default=600, show_default=True, help="Seconds per submission.")
-@click.option("--memory-gb", type=float, default=6.0, show_default=True, help="Memory per submission.")
+@click.option("--cell-timeout", type=int, default=Limits.cell_timeout, show_default=True, help="Seconds per cell.")
+@click.option("--wall-time", type=int, default=Limits.wall_time, show_default=True, help="Seconds per submission.")
+@click.option("--memory-gb", type=float, default=Limits.memory / 2**30, show_default=True, help="Memory per submission.")
 @click.option("--force", is_flag=True, help="Regrade submissions already graded and unchanged.")
-@click.option("--no-sandbox", is_flag=True, help="Run student code unisolated (only where bubblewrap is missing).")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run student code unisolated, with the memory and CPU limits (only where bubblewrap is missing).")
 @click.option("--plain", is_flag=True, help="Use nbgrader's own sequential autograde instead.")
 @click.option("--dask", "dask_address", metavar="ADDRESS",
               help="Grade on the Dask scheduler at ADDRESS (tcp://host:8786), or `local` for a LocalCluster.")
@@ -115,7 +117,6 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
     picks up where it stopped. Exit status 1 when any submission did not grade cleanly.
     """
     from autograder.batch import class_statistics, grade_batch
-    from autograder.sandbox import Limits
 
     course = _course()
     db_url = db_url or recorded_db_url(course_dir)

@@ -123,6 +123,8 @@ SIGNAL_REASONS = {
     signal.SIGABRT: "aborted (SIGABRT), e.g. a C library gave up",
     signal.SIGFPE: "crashed with a floating-point exception (SIGFPE)",
     signal.SIGILL: "crashed with an illegal instruction (SIGILL)",
+    signal.SIGXCPU: "was stopped for using more CPU time than allowed (SIGXCPU)",
+    signal.SIGXFSZ: "was stopped for writing a file larger than allowed (SIGXFSZ)",
 }
 UNKNOWN_DEATH = "died (out of memory, os._exit or a crash)"
 

@@ -125,9 +125,16 @@ def bwrap_prefix(workdir: Path, uid: int, limits: Limits, library: tuple[str, ..
     cmd += ["--chdir", str(workdir)]
     cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all"]
-    cmd += ["prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu_time}",
-            f"--nproc={limits.processes}", f"--fsize={limits.file_size}", "--core=0", "--"]
-    return cmd
+    return cmd + limits_prefix(limits)
+
+
+def limits_prefix(limits: Limits, *, own_user: bool = True) -> list[str]:
+    """The command that runs a program under the limits: address space (memory), CPU seconds, file
+    size, no core dumps; processes too when it runs as a user of its own (the limit is per user)."""
+    # CPU: SIGXCPU at the limit (the kernel dies saying why), SIGKILL 5 s later should it catch that
+    cmd = ["prlimit", f"--as={limits.memory}", f"--cpu={limits.cpu_time}:{limits.cpu_time + 5}",
+           f"--fsize={limits.file_size}", "--core=0"]
+    return cmd + ([f"--nproc={limits.processes}"] if own_user else []) + ["--"]
 
 
 _WARNED = "AUTOGRADER_SANDBOX_WARNED"  # in the environment, so that worker processes do not repeat a warning
@@ -362,6 +369,18 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    """A kernel outside the sandbox (``--no-sandbox``, where bubblewrap is missing) that keeps the
+    memory, CPU-time and file-size limits; it runs as the grader's user, with its files and network."""
+
+    def __init__(self, *, limits: Limits, **kwargs):
+        super().__init__(kernel_name="python3", **kwargs)
+        self._limits = limits
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return limits_prefix(self._limits, own_user=False) + super().format_kernel_cmd(extra_arguments)
 
 
 class SandboxedKernelManager(AsyncKernelManager):

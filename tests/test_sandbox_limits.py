@@ -194,3 +194,31 @@ def test_no_memory_cgroup_is_warned_once_per_run(monkeypatch, tmp_path):
             assert sandbox.memory_cgroups() is None
     finally:
         sandbox.memory_cgroups.cache_clear()
+
+
+@pytest.mark.parametrize("answer, status, score", [
+    ('import numpy as np\nbig = np.ones(3 * 2**30 // 8)  # 3 GiB, over the 2 GiB\nq1_answer = "b"', "graded", 2.0),
+    ("while True:\n    pass", "crashed", 2.0),  # 3 s of CPU, long before the cell's 20 s
+], ids=["memory", "cpu"])
+def test_without_the_sandbox_memory_and_cpu_stay_limited(tmp_path, answer, status, score):
+    """--no-sandbox (no bubblewrap) still runs the kernel under prlimit's memory and CPU limits."""
+    import nbformat
+    from conftest import make_toy_course
+
+    from autograder import batch, release
+    from autograder.authoring import read_source
+    from autograder.restore import reference_notebook
+
+    course = make_toy_course(tmp_path / "toy")
+    release.build(course.chapters)
+    chapter = course.chapters[0]
+    nb = nbformat.read(chapter.release, as_version=4)
+    good = "import numpy as np\ndef mse(p, t):\n    return float(np.mean((np.asarray(p) - np.asarray(t))**2))"
+    for cell in nb.cells:
+        cell.source = {"mse": good, "q1": answer}.get(cell.id, cell.source)
+    reference = reference_notebook(nbformat.read(chapter.release, as_version=4), read_source(chapter.source))
+    limits = Limits(memory=2048 * MiB, cpu_time=3, cell_timeout=20, wall_time=60)
+    result = batch.grade_job(batch.Job("s", chapter.id, nbformat.writes(nb), limits, sandbox=False), reference)
+    assert (result.status, result.score) == (status, score), result.notes
+    if status == "crashed":
+        assert "more CPU time than allowed (SIGXCPU)" in result.notes[-1], result.notes
