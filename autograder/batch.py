@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
-import hashlib
 import json
 import multiprocessing.util
 import os
@@ -23,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,13 +32,12 @@ from nbformat import NotebookNode
 from tqdm.auto import tqdm
 
 from autograder.authoring import graded_end, read_source, role
-from autograder.course import Course, racing
-from autograder.execute import death_reason, is_harmless_stderr, kernel_returncode
-from autograder.grading import Submission
+from autograder.course import Course
+from autograder.coursedir import prepare_course_dir, racing
+from autograder.execute import death_reason, kernel_returncode
 from autograder.judge import MAX_MESSAGE, SERVE, Connection, NotebookJudge, bootstrap
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
-from autograder.outputs import BoundedClient, trim
-from autograder.release import prepare_course_dir
+from autograder.outputs import BoundedClient, cell_failure, trim
 from autograder.restore import reference_notebook, restore
 from autograder.sandbox import (
     LimitedKernelManager,
@@ -47,15 +45,22 @@ from autograder.sandbox import (
     SandboxedKernelManager,
     sandbox_available,
 )
+from autograder.submissions import (
+    MAX_SUBMISSION_BYTES,
+    CellGrade,
+    JobResult,
+    Status,
+    Submission,
+    digest,
+    read_submission,
+)
 
-MAX_SUBMISSION_BYTES = 64 * 2**20
 GONE = "the kernel stopped serving the tests (did the notebook change how IPython runs cells?)"
 SERVE_FACTOR = 3  # a test cell may take this many times the cell limit: the student's code, then the judge's
 GRACE = 5  # seconds a kernel has to stop after its interrupt before it is killed
 NOT_GRADED = ("The grader stopped before this cell: no cell from here on is graded, so these cells "
               "(the experiments) were not run. Their results are the ones you see when you run them.\n")
 T = TypeVar("T")
-STATUSES = ("graded", "partial", "timed out", "crashed", "malformed")
 # Run first in every grading kernel: figures reach the feedback as small PNGs, and no other
 # image format is made. Drawing a figure is most of a plotting cell's time; what it costs is
 # laying out text and ticks more than pixels, so one draw per figure (no "tight" bounding box,
@@ -88,52 +93,7 @@ class Job:
     warm_next: bool = False  # start the worker's next kernel while this job grades (see _start_spare)
 
 
-@dataclass
-class CellGrade:
-    score: float | None
-    max_score: float
-    needs_manual: bool = False
-    message: str = ""
-    auto: bool = True  # False for answers graded by hand
-
-
-@dataclass
-class JobResult:
-    student: str
-    chapter: str
-    status: str
-    cells: dict[str, CellGrade] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    notebook: dict | None = None
-    seconds: float = 0.0
-    cell_seconds: float = 0.0  # time spent executing the notebook's own cells
-
-    @property
-    def score(self) -> float:
-        return sum(c.score or 0.0 for c in self.cells.values())
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.max_score for c in self.cells.values())
-
-    @property
-    def pending(self) -> int:
-        """Answers awaiting hand-grading (they count for nothing until graded)."""
-        return sum(c.needs_manual for c in self.cells.values())
-
-
 # ----------------------------------------------------------------------------- worker side
-
-
-def _failure(outputs: list[dict], reply_ok: bool) -> str | None:
-    for output in outputs:
-        if output.get("output_type") == "error":
-            return f"{output.get('ename')}: {output.get('evalue')}".strip()
-        if output.get("output_type") == "stream" and output.get("name") == "stderr" \
-                and not is_harmless_stderr(output.get("text", "")):
-            return "wrote to stderr: " + output.get("text", "").strip()[:300]
-    return None if reply_ok else "the cell did not finish normally"
 
 
 def _explain(cell, title: str, why: str) -> None:
@@ -232,33 +192,52 @@ def _drop_spare() -> None:
 
 def grade_job(job: Job, reference: dict) -> JobResult:
     """Grade one submission (runs in a worker process) against its chapter's reference notebook
-    (release + hidden tests; one per chapter, sent to each worker once where the executor can)."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from nbgrader.utils import determine_grade
-
+    (release + hidden tests; one per chapter, sent to each worker once where the executor can),
+    in three stages as nbgrader's autograde: restore, run, score."""
     start = time.monotonic()
-    result = JobResult(job.student, job.chapter, "graded")
+    result = JobResult(job.student, job.chapter, Status.GRADED)
+    restored = _restore(job, reference, result)
+    if restored is not None:
+        nb, students = restored
+        replies, current = _run(job, nb, students, result)
+        _score(nb, replies, current, result)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _restore(job: Job, reference: dict, result: JobResult) -> tuple[NotebookNode, Any] | None:
+    """The submission read and its cells restored around the reference's (tests, locked cells and
+    metadata from the reference), with notes; None when it is malformed (the result says why)."""
     if len(job.submission) > MAX_SUBMISSION_BYTES:
-        result.status, result.notes = "malformed", [f"file larger than {MAX_SUBMISSION_BYTES >> 20} MiB"]
-        return result
+        result.status, result.notes = Status.MALFORMED, [f"file larger than {MAX_SUBMISSION_BYTES >> 20} MiB"]
+        return None
     try:
         submitted = nbformat.reads(job.submission, as_version=4)
         if not isinstance(submitted.get("cells"), list):
             raise ValueError("no list of cells")
     except Exception as err:  # every unreadable file is reported, never raised
-        result.status = "malformed"
+        result.status = Status.MALFORMED
         result.notes = [f"not a readable notebook: {type(err).__name__}: {str(err)[:200]}"]
-        return result
+        return None
     for cell in submitted.cells:  # giant outputs are dropped before anything else
         cell.pop("outputs", None)
         cell.pop("attachments", None)
     restored = restore(submitted, nbformat.from_dict(reference))
-    nb, result.notes = restored.notebook, restored.notes
+    result.notes = restored.notes
     if result.notes and any("missing" in n or "duplicate" in n for n in result.notes):
-        result.status = "partial"
-    if forbidden := forbidden_imports(nb, job.library):
+        result.status = Status.PARTIAL
+    if forbidden := forbidden_imports(restored.notebook, job.library):
         result.notes.append(forbidden_note(forbidden, job.chapter))
+    return restored.notebook, restored.students
 
+
+def _run(job: Job, nb: NotebookNode, students: Any, result: JobResult) -> tuple[dict[int, bool], int | None]:
+    """Run the notebook up to its last graded cell in a sandboxed kernel, each tests cell in the
+    judge; the cells' outputs go into ``nb``. Returns whether each cell ran cleanly (by index) and
+    the cell running when the kernel stopped, if it did."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    start = time.monotonic()
     replies: dict[int, bool] = {}
     end = graded_end(nb)
     kernel = _take_kernel(job)
@@ -359,7 +338,7 @@ def grade_job(job: Job, reference: dict) -> JobResult:
                 raise DeadKernelError("the grading kernel did not start properly") from None
             if job.warm_next:
                 _start_spare(job)
-            judge = NotebookJudge(nb, restored.students, conn)
+            judge = NotebookJudge(nb, students, conn)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -367,7 +346,7 @@ def grade_job(job: Job, reference: dict) -> JobResult:
                     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=NOT_GRADED)]
                     break
                 if time.monotonic() - start > job.limits.wall_time:
-                    result.status = "timed out"
+                    result.status = Status.TIMED_OUT
                     result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")
                     _explain(cell, "Not run", f"the notebook had used its {job.limits.wall_time} s (the time limit "
                              "per notebook) before this cell; it and the cells after it did not run")
@@ -400,24 +379,24 @@ def grade_job(job: Job, reference: dict) -> JobResult:
                             if output.get("output_type") == "error":
                                 output["traceback"] = [f"{output.get('ename')}: {output.get('evalue')}"]
                 if over:
-                    result.status = "timed out"
+                    result.status = Status.TIMED_OUT
                     result.notes.append(f"a cell ran longer than {job.limits.cell_timeout} s and was stopped")
                     _explain(cell, "Time limit", f"this cell ran longer than {job.limits.cell_timeout} s "
                              "(the time limit per cell) and was stopped")
     except DeadKernelError as err:
         if time.monotonic() - start >= job.limits.wall_time:
-            result.status = "timed out"
+            result.status = Status.TIMED_OUT
             result.notes.append(f"stopped after {job.limits.wall_time} s for the whole notebook")
             if current is not None:
                 _explain(nb.cells[current], "Time limit", f"the notebook ran longer than {job.limits.wall_time} s "
                          "(the time limit per notebook) during this cell; the cells after it did not run")
         elif killed and current is not None:
-            result.status = "timed out"
+            result.status = Status.TIMED_OUT
             result.notes.append(f"cell {current + 1} {killed[0]}; later cells did not run")
             _explain(nb.cells[current], "Time limit", f"this cell ran longer than {job.limits.cell_timeout} s; "
                      f"{killed[0]}, so the cells after it did not run")
         else:
-            result.status = "crashed"
+            result.status = Status.CRASHED
             reason = death_reason(kernel_returncode(client.km), sandboxed=job.sandbox) \
                 if current is not None else f"did not start properly ({str(err)[:120]})"
             where = f" in cell {current + 1}" if current is not None else ""
@@ -426,7 +405,7 @@ def grade_job(job: Job, reference: dict) -> JobResult:
                 _explain(nb.cells[current], "Kernel died",
                          f"while this cell ran, the kernel {reason}; the cells after it did not run")
     except Exception as err:  # a kernel that cannot even start must not stop the batch
-        result.status = "crashed"
+        result.status = Status.CRASHED
         result.notes.append(f"grading stopped: {type(err).__name__}: {str(err)[:200]}")
     finally:
         deadline.cancel()
@@ -436,6 +415,13 @@ def grade_job(job: Job, reference: dict) -> JobResult:
         with contextlib.suppress(Exception):
             client._cleanup_kernel()
         _discard(kernel)
+    return replies, current
+
+
+def _score(nb: NotebookNode, replies: dict[int, bool], current: int | None, result: JobResult) -> None:
+    """Each graded cell's points: a tests cell's by its outcome, an answer's as nbgrader scores it
+    (written answers wait for a hand grade)."""
+    from nbgrader.utils import determine_grade
 
     for index, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
@@ -443,7 +429,7 @@ def grade_job(job: Job, reference: dict) -> JobResult:
             continue
         points = float(meta["points"])
         if role(cell) == "tests":
-            failure = _failure(cell.get("outputs", []), replies.get(index, False))
+            failure = cell_failure(cell.get("outputs", []), replies.get(index, False))
             if index not in replies:
                 failure = "did not run: the kernel had died or time ran out"
                 if index != current:
@@ -453,32 +439,9 @@ def grade_job(job: Job, reference: dict) -> JobResult:
             score, _ = determine_grade(cell)
             result.cells[cell.id] = CellGrade(score, points, needs_manual=score is None, auto=False)
     result.notebook = nb
-    result.seconds = time.monotonic() - start
-    return result
 
 
 # ----------------------------------------------------------------------------- main side
-
-
-def read_submission(path: Path) -> bytes:
-    """The bytes of a submission that is a regular file (never through a link, never a device or
-    fifo), at most one byte past MAX_SUBMISSION_BYTES; ValueError names what it is instead."""
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as err:
-        kind = "a symbolic link" if path.is_symlink() else f"unreadable ({err.strerror})"
-        raise ValueError(f"the submitted file is {kind}, not a notebook file") from None
-    with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise ValueError("the submitted file is not a regular file (a device, fifo or socket)")
-        return handle.read(MAX_SUBMISSION_BYTES + 1)
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @contextlib.contextmanager
@@ -595,7 +558,7 @@ def grade_batch(
                 data = read_submission(sub.path)
             except ValueError as err:  # graded as malformed, its target never read
                 with Gradebook(api.coursedir.db_url) as gb:
-                    result = JobResult(sub.student, sub.chapter.id, "malformed", notes=[str(err)])
+                    result = JobResult(sub.student, sub.chapter.id, Status.MALFORMED, notes=[str(err)])
                     store(gb, course_dir, result, "")
                 done.append(result)
                 continue
@@ -606,7 +569,7 @@ def grade_batch(
                     keep_submitted(course_dir, sub.student, sub.chapter.id, data)
                 report = json.loads((marker.parent / "report.json").read_text())
                 report["cells"] = {k: CellGrade(**v) for k, v in report["cells"].items()}
-                done.append(JobResult(**report))
+                done.append(JobResult(**{**report, "status": Status(report["status"])}))
                 continue
             text = data.decode(errors="replace") if len(data) <= MAX_SUBMISSION_BYTES else "x" * (MAX_SUBMISSION_BYTES + 1)
             todo.append((Job(sub.student, sub.chapter.id, text, limits or Limits(), sandbox,
@@ -633,7 +596,7 @@ def grade_batch(
                     try:
                         result = future.result()
                     except Exception as err:  # a worker that died is one crashed submission
-                        result = JobResult(job.student, job.chapter, "crashed",
+                        result = JobResult(job.student, job.chapter, Status.CRASHED,
                                            notes=[f"worker failed: {type(err).__name__}: {err}"])
                     store(gb, course_dir, result, sha, data)
                     results.append(result)

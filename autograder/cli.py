@@ -11,10 +11,12 @@ import click
 import nbformat
 
 from autograder import grading, release
-from autograder.course import Course, CourseError, recorded_db_url
+from autograder.course import Course, CourseError
+from autograder.coursedir import recorded_db_url
 from autograder.library import forbidden_imports, forbidden_note, visible_modules
 from autograder.sandbox import Limits
 from autograder.selfcheck import report
+from autograder.submissions import Status, find_submissions
 
 
 def _course() -> Course:
@@ -120,16 +122,13 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
 
     course = _course()
     db_url = db_url or recorded_db_url(course_dir)
-    found, problems = grading.find_submissions(submissions, course)
+    found, problems = find_submissions(submissions, course)
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
     if not found:
         raise click.ClickException(f"no chapter notebooks found under {submissions}")
     if plain:
-        outcomes = grading.autograde(course, found, course_dir, db_url=db_url)
-        rows = [(o.student, o.chapter, o.status, o.score, o.max_score, o.manual_pending, o.message)
-                for o in outcomes]
-        clean = all(o.status == "graded" for o in outcomes)
+        results = grading.autograde(course, found, course_dir, db_url=db_url)
     else:
         from autograder.sandbox import sandbox_available
 
@@ -151,16 +150,16 @@ def autograde(submissions: Path, course_dir: Path, db_url: str | None, workers: 
                                       force=force)
         except RuntimeError as err:
             raise click.ClickException(str(err)) from err
-        rows = [(r.student, r.chapter, r.status, r.score, r.max_score, r.pending, "; ".join(r.flags + r.notes))
-                for r in results]
-        clean = all(r.status == "graded" and not r.flags for r in results)
-        stats = class_statistics(results, [c.id for c in course.chapters])
-        click.echo("\n" + _table(
-            ["exercise", "mean", "max", "failing", "graded", "pending"], "<>>>>>",
-            [(key, f"{st['mean']:.2f}" if st["students"] else "-", f"{st['max']:g}",
-              f"{st['failing']:.0%}" if st["students"] else "-", st["students"], st["pending"])
-             for key, st in stats.items()]))
-        click.echo("(mean and failing over the graded submissions; answers awaiting hand-grading are pending)")
+    rows = [(r.student, r.chapter, r.status, r.score, r.max_score, r.pending, "; ".join(r.flags + r.notes))
+            for r in results]
+    clean = all(r.status == Status.GRADED and not r.flags for r in results)
+    stats = class_statistics(results, [c.id for c in course.chapters])
+    click.echo("\n" + _table(
+        ["exercise", "mean", "max", "failing", "graded", "pending"], "<>>>>>",
+        [(key, f"{st['mean']:.2f}" if st["students"] else "-", f"{st['max']:g}",
+          f"{st['failing']:.0%}" if st["students"] else "-", st["students"], st["pending"])
+         for key, st in stats.items()]))
+    click.echo("(mean and failing over the graded submissions; answers awaiting hand-grading are pending)")
     order = {c.id: i for i, c in enumerate(course.chapters)}
     rows.sort(key=lambda row: (row[0], order.get(row[1], len(order))))
     click.echo("\n" + _table(

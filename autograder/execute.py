@@ -19,21 +19,14 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from autograder.authoring import role
+from autograder.outputs import cell_failure
 
-# Python's warning lines ("file:12: RuntimeWarning: overflow ...\n  source line\n"): harmless on stderr.
-WARNING_LINES = r"\A(?:[^\n]*:\d+: [A-Za-z]*Warning: [^\n]*\n(?:[ \t]+[^\n]*(?:\n|\Z))*)+\Z"
-_WARNINGS = re.compile(WARNING_LINES)
 # Calls in a concept check's visible test that check only the answer's form, never its value.
 FORMAT_CHECKS = frozenset({"assert_that", "assert_choice", "assert_scalar", "globals", "isinstance", "len"})
 # A commented-out assignment, as the release shows what an answer cell must define.
 _TEMPLATE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z_]\w*)[ \t]*=[^=]", re.MULTILINE)
 # A kernel that does not answer this long after an interrupt is stuck: the run stops there.
 INTERRUPT_GRACE = 10
-
-
-def is_harmless_stderr(text: str) -> bool:
-    """True when a stderr stream holds nothing but Python warnings."""
-    return bool(_WARNINGS.match(text))
 
 
 @dataclass(frozen=True)
@@ -219,15 +212,6 @@ def _responds(client: NotebookClient, nb: NotebookNode) -> bool:
         nb.cells.pop()
 
 
-def _failure(cell: NotebookNode) -> str | None:
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}".strip()
-        if output.output_type == "stream" and output.name == "stderr" and not is_harmless_stderr(output.text):
-            return f"wrote to stderr: {output.text.strip()[:300]}"
-    return None
-
-
 def cell_results(nb: NotebookNode, stops: Sequence[Stop] = ()) -> list[CellResult]:
     """Results of the executed notebook's autograded test cells, in notebook order.
 
@@ -246,7 +230,7 @@ def cell_results(nb: NotebookNode, stops: Sequence[Stop] = ()) -> list[CellResul
         if index > fatal:
             results.append(replace(result, message="did not run: the run had stopped before it", ran=False))
             continue
-        failure = stopped[index].reason if index in stopped else _failure(cell)
+        failure = stopped[index].reason if index in stopped else cell_failure(cell.get("outputs", []))
         hint = ""
         if failure and (missing := re.search(r"NameError: name '(\w+)' is not defined", failure)):
             hint = solve_first(nb, index, missing.group(1), unsolved)
@@ -338,7 +322,7 @@ def unsolved_exercises(nb: NotebookNode) -> set[str]:
         if role(cell) == "solution" and any(o.output_type == "error" for o in cell.get("outputs", [])):
             unsolved.add(cell.metadata["nbgrader"]["grade_id"])
     for grade_id, tests in exercises(nb).items():
-        if any(_failure(nb.cells[i]) is not None for i in tests):
+        if any(cell_failure(nb.cells[i].get("outputs", [])) is not None for i in tests):
             unsolved.add(grade_id)
     return unsolved
 

@@ -1,17 +1,12 @@
-"""Grade a folder of student submissions with nbgrader, write feedback and export the grades.
+"""nbgrader's own sequential autograde (``--plain``), feedback pages and the grade exports.
 
-Submissions are laid out one folder per student, holding the chapters' notebooks under their
-release names, either flat or in a folder per chapter::
-
-    submissions/alice/01_ml_basics.ipynb
-    submissions/bob/01_ml_basics/01_ml_basics.ipynb
+Submissions are found and read in ``autograder.submissions``; our parallel grader is ``autograder.batch``.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,64 +16,10 @@ import nbformat
 from tqdm.auto import tqdm
 
 from autograder import feedback
-from autograder.course import Chapter, Course, nbgrader_config
+from autograder.course import Chapter, Course
+from autograder.coursedir import nbgrader_config, prepare_course_dir
 from autograder.execute import single_threaded
-from autograder.release import prepare_course_dir
-
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
-
-
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    chapter: Chapter
-    path: Path
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How grading one submission ended. ``status``: graded, malformed or failed."""
-
-    student: str
-    chapter: str
-    status: str
-    score: float = 0.0
-    max_score: float = 0.0
-    manual_pending: int = 0
-    message: str = ""
-
-
-def find_submissions(folder: Path, course: Course) -> tuple[list[Submission], list[str]]:
-    """The submissions in ``folder`` and a list of problems with what was skipped."""
-    if not folder.is_dir():
-        raise FileNotFoundError(f"submissions folder {folder} does not exist")
-    found, problems = [], []
-    by_name = {f"{c.id}.ipynb": c for c in course.chapters}
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if not STUDENT_ID.match(student_dir.name):
-            problems.append(f"{student_dir}: not a valid student id (letters, digits, _ . @ -)")
-            continue
-        notebooks = sorted(student_dir.glob("*.ipynb")) + sorted(student_dir.glob("*/*.ipynb"))
-        for path in notebooks:
-            if ".ipynb_checkpoints" in path.parts:
-                continue
-            chapter = by_name.get(path.name)
-            if chapter is None:
-                problems.append(f"{path}: not a chapter notebook of this course (expected {', '.join(by_name)})")
-            elif any(s.student == student_dir.name and s.chapter == chapter for s in found):
-                problems.append(f"{path}: a second copy of {path.name} for {student_dir.name}; ignored")
-            else:
-                found.append(Submission(student_dir.name, chapter, path))
-    return found, problems
-
-
-def _check_readable(path: Path) -> str | None:
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as err:  # any reason a notebook cannot be read is reported, not raised
-        return f"not a valid notebook: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-    return None
+from autograder.submissions import CellGrade, JobResult, Status, Submission, check_readable
 
 
 def autograde(
@@ -88,8 +29,8 @@ def autograde(
     *,
     db_url: str | None = None,
     progress: bool = True,
-) -> list[Outcome]:
-    """Autograde each submission with nbgrader into ``course_dir``'s gradebook."""
+) -> list[JobResult]:
+    """Autograde each submission with nbgrader into ``course_dir``'s gradebook (``--plain``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     submissions = list(submissions)
@@ -98,8 +39,8 @@ def autograde(
     db = api.coursedir.db_url
     outcomes = []
     for sub in tqdm(submissions, desc="autograding", unit="notebook", disable=not progress):
-        if problem := _check_readable(sub.path):
-            outcomes.append(Outcome(sub.student, sub.chapter.id, "malformed", message=problem))
+        if problem := check_readable(sub.path):
+            outcomes.append(JobResult(sub.student, sub.chapter.id, Status.MALFORMED, notes=[problem]))
             continue
         target = course_dir / "submitted" / sub.student / sub.chapter.id
         target.mkdir(parents=True, exist_ok=True)
@@ -108,18 +49,18 @@ def autograde(
             result = api.autograde(sub.chapter.id, sub.student, force=True, create=True)
         if not result["success"]:
             error = (result.get("error") or result.get("log") or "unknown error").strip()
-            outcomes.append(Outcome(sub.student, sub.chapter.id, "failed", message=error.splitlines()[-1]))
+            outcomes.append(JobResult(sub.student, sub.chapter.id, Status.CRASHED, notes=[error.splitlines()[-1]]))
             continue
         with Gradebook(db) as gb:
             try:
                 graded = gb.find_submission(sub.chapter.id, sub.student)
             except MissingEntry:
-                outcomes.append(Outcome(sub.student, sub.chapter.id, "failed", message="no grades recorded"))
+                outcomes.append(JobResult(sub.student, sub.chapter.id, Status.CRASHED, notes=["no grades recorded"]))
                 continue
-            pending = sum(g.needs_manual_grade for nb in graded.notebooks for g in nb.grades)
-            outcomes.append(
-                Outcome(sub.student, sub.chapter.id, "graded", graded.score, graded.max_score, pending)
-            )
+            cells = {g.name: CellGrade(None if g.needs_manual_grade else float(g.score), float(g.max_score),
+                                       needs_manual=g.needs_manual_grade, auto=g.cell.cell_type == "code")
+                     for nb in graded.notebooks for g in nb.grades}
+            outcomes.append(JobResult(sub.student, sub.chapter.id, Status.GRADED, cells))
     return outcomes
 
 

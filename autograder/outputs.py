@@ -1,4 +1,6 @@
-"""Cell outputs kept by the grader, bounded: every cell, graded or not, before it is stored.
+"""Cell outputs: what counts as a failure (harmless warnings do not), and bounds on what is kept.
+
+A tests cell fails when it raised or wrote to stderr anything but Python's warning lines.
 
 A submission can print a million lines or display sixty megabytes; the graded notebook, the
 grader's memory and the feedback page must not grow with it. While a cell runs,
@@ -8,6 +10,7 @@ grader's memory and the feedback page must not grow with it. While a cell runs,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import nbformat
@@ -18,6 +21,26 @@ MAX_IMAGE_CHARS = 1_000_000  # one base64 image (about 750 kB)
 MAX_OUTPUTS = 50  # outputs of one cell
 MAX_CELL_CHARS = 4_000_000  # everything one cell may hand the grader while it runs
 TEXT_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+# Python's warning lines ("file:12: RuntimeWarning: overflow ...\n  source line\n"): harmless on stderr.
+WARNING_LINES = r"\A(?:[^\n]*:\d+: [A-Za-z]*Warning: [^\n]*\n(?:[ \t]+[^\n]*(?:\n|\Z))*)+\Z"
+_WARNINGS = re.compile(WARNING_LINES)
+
+
+def is_harmless_stderr(text: str) -> bool:
+    """True when a stderr stream holds nothing but Python warnings."""
+    return bool(_WARNINGS.match(text))
+
+
+def cell_failure(outputs: list[dict], reply_ok: bool = True) -> str | None:
+    """Why a cell failed, from its outputs (an error, or stderr beyond warnings); None if it passed.
+    ``reply_ok``: whether the kernel's reply said the cell finished normally."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {output.get('evalue')}".strip()
+        if output.get("output_type") == "stream" and output.get("name") == "stderr" \
+                and not is_harmless_stderr(output.get("text", "")):
+            return "wrote to stderr: " + output.get("text", "").strip()[:300]
+    return None if reply_ok else "the cell did not finish normally"
 
 
 def _size(content: dict[str, Any]) -> int:

@@ -12,38 +12,9 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.authoring import read_source
-from autograder.course import Chapter, nbgrader_config, racing, write_nbgrader_config
+from autograder.course import Chapter
+from autograder.coursedir import prepare_course_dir
 from autograder.library import library_module
-
-
-class ReleaseError(RuntimeError):
-    """nbgrader could not generate a chapter's release."""
-
-
-def prepare_course_dir(course_dir: Path, chapters: tuple[Chapter, ...], db_url: str | None = None):
-    """Write the chapters' nbgrader source notebooks into ``course_dir`` and generate their releases.
-
-    Returns the NbGraderAPI bound to that course directory (its gradebook then knows every
-    chapter's cells, which autograding needs to restore tests that students edited).
-    """
-    from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    course_dir.mkdir(parents=True, exist_ok=True)
-    config = nbgrader_config(course_dir, db_url)
-    write_nbgrader_config(config, course_dir / "nbgrader_config.py")
-    for chapter in chapters:
-        target = course_dir / "source" / chapter.id / f"{chapter.id}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(read_source(chapter.source), target)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    racing(lambda: Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id).close())  # tables, course
-    for chapter in chapters:
-        result = api.generate_assignment(chapter.id, force=True, create=True)
-        if not result["success"]:
-            raise ReleaseError(f"generate_assignment {chapter.id} failed:\n{result.get('error') or result.get('log')}")
-    return api
 
 
 def normalized(nb: NotebookNode) -> str:

@@ -19,10 +19,11 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import batch, grading, mutants, release
+from autograder import batch, mutants, release
 from autograder.authoring import AuthoringError, cells_with_role, graded_part, read_source, role
 from autograder.course import Chapter, Course, CourseError
 from autograder.execute import cell_results, execute
+from autograder.submissions import find_submissions
 
 REGION = re.compile(
     r"^[ \t]*#+ BEGIN (?P<kind>SOLUTION|HIDDEN TESTS)[^\n]*\n(?P<body>.*?)^[ \t]*#+ END (?P=kind)",
@@ -133,7 +134,7 @@ def _graded(chapter: Chapter, source: NotebookNode, mistake: mutants.Mutant | No
                 cell.source = replace.get(cell.id, cell.source)
             (folder / student).mkdir(parents=True)
             nbformat.write(nb, folder / student / chapter.release.name)
-        subs, _ = grading.find_submissions(folder, course)
+        subs, _ = find_submissions(folder, course)
         outcomes = {r.student: r for r in batch.grade_batch(course, subs, Path(tmp) / "course", progress=False)}
         for student, outcome in outcomes.items():
             if outcome.status != "graded":

@@ -24,6 +24,7 @@ from autograder import batch, grading, release
 from autograder.authoring import read_source
 from autograder.restore import reference_notebook
 from autograder.sandbox import Limits, sandbox_available
+from autograder.submissions import find_submissions
 
 pytestmark = [
     pytest.mark.slow,
@@ -206,7 +207,7 @@ def graded(tmp_path_factory):
     all_cases = cases(course_dir, folder / "correct" / "toy.ipynb", server.getsockname()[1])
     for case in all_cases:
         write_case(case, course.chapters[0].release, folder)
-    found, problems = grading.find_submissions(folder, course)
+    found, problems = find_submissions(folder, course)
     assert problems == []
     start = time.perf_counter()
     results = batch.grade_batch(course, found, course_dir, limits=LIMITS, workers=2, progress=False)

@@ -12,8 +12,9 @@ import nbformat
 import pytest
 from conftest import make_toy_course
 
-from autograder import batch, cluster, grading, release
+from autograder import batch, cluster, release
 from autograder.sandbox import Limits
+from autograder.submissions import find_submissions
 
 pytestmark = pytest.mark.slow
 GOOD = "import numpy as np\ndef mse(pred, target):\n    return float(np.mean((np.asarray(pred) - np.asarray(target))**2))"
@@ -33,7 +34,7 @@ def submissions(tmp_path_factory):
             cell.source = edits.get(cell.id, cell.source)
         (root / "subs" / student).mkdir(parents=True)
         nbformat.write(nb, root / "subs" / student / "toy.ipynb")
-    found, problems = grading.find_submissions(root / "subs", course)
+    found, problems = find_submissions(root / "subs", course)
     assert not problems and len(found) == len(STUDENTS)
     return course, found, root
 

@@ -16,6 +16,7 @@ from conftest import make_toy_course
 
 from autograder import batch, grading, release
 from autograder.sandbox import Limits, sandbox_available
+from autograder.submissions import find_submissions
 
 pytestmark = [
     pytest.mark.slow,
@@ -127,7 +128,7 @@ def pages(tmp_path_factory) -> dict[str, Page]:
             cell.source = edits.get(cell.id, cell.source)
         (root / "subs" / student).mkdir(parents=True)
         nbformat.write(nb, root / "subs" / student / chapter.release.name)
-    found, problems = grading.find_submissions(root / "subs", course)
+    found, problems = find_submissions(root / "subs", course)
     assert not problems
     course_dir = root / "graded"
     results = batch.grade_batch(course, found, course_dir, limits=Limits(cell_timeout=4), workers=2,
@@ -231,7 +232,7 @@ def test_only_feedback_uses_the_feedback_template(tmp_path, scope):
     from nbconvert.exporters import HTMLExporter
     from nbgrader.converters import GenerateFeedback
 
-    from autograder.course import nbgrader_config
+    from autograder.coursedir import nbgrader_config
 
     config = nbgrader_config(tmp_path)
     parent = GenerateFeedback(config=config) if scope == "feedback" else None

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from conftest import make_toy_course
 
-from autograder import feedback, grading, release
+from autograder import coursedir, feedback, grading
 from autograder.feedback import (
     MAX_CELLS,
     MAX_IMAGE_CHARS,
@@ -313,7 +313,7 @@ def generated(tmp_path_factory) -> tuple[Path, float]:
     root = tmp_path_factory.mktemp("safety")
     course = make_toy_course(root / "toy")
     course_dir = root / "course"
-    release.prepare_course_dir(course_dir, course.chapters)
+    coursedir.prepare_course_dir(course_dir, course.chapters)
     source = nbformat.read(course_dir / "source" / "toy" / "toy.ipynb", as_version=4)
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
         for student, edits in STUDENTS.items():

@@ -19,8 +19,10 @@ from conftest import TOY_SOURCE
 
 from autograder import batch, grading, lms, release
 from autograder.cli import main
-from autograder.course import Course, nbgrader_config
+from autograder.course import Course
+from autograder.coursedir import nbgrader_config
 from autograder.sandbox import Limits
+from autograder.submissions import find_submissions
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +77,7 @@ def graded(tmp_path_factory):
     course = make_course(root / "course")
     folder = root / "submissions"
     write_submissions(course, folder)
-    found, problems = grading.find_submissions(folder, course)
+    found, problems = find_submissions(folder, course)
     assert problems == [] and len(found) == 9
     course_dir = root / "grading"
     results = batch.grade_batch(course, found, course_dir, sandbox=False, workers=2, progress=False,

@@ -14,6 +14,7 @@ from autograder import grading, release
 from autograder.authoring import read_source
 from autograder.cli import main
 from autograder.sandbox import sandbox_available
+from autograder.submissions import find_submissions
 from autograder.validate import leaks, secret_lines
 
 pytestmark = pytest.mark.slow
@@ -80,14 +81,14 @@ def test_autograde_blank_good_one_mistake_and_malformed(released, tmp_path):
     (folder / "stray").mkdir()
     (folder / "stray" / "other.ipynb").write_text("{}")
 
-    found, problems = grading.find_submissions(folder, released)
+    found, problems = find_submissions(folder, released)
     assert len(found) == 5 and len(problems) == 1 and "other.ipynb" in problems[0]
     course_dir = tmp_path / "course"
     outcomes = {o.student: o for o in grading.autograde(released, found, course_dir, progress=False)}
 
-    assert outcomes["broken"].status == "malformed" and "JSON" in outcomes["broken"].message
+    assert outcomes["broken"].status == "malformed" and "JSON" in outcomes["broken"].notes[0]
     assert (outcomes["blank"].score, outcomes["blank"].max_score) == (0, 5)
-    assert outcomes["good"].score == 3 and outcomes["good"].manual_pending == 1
+    assert outcomes["good"].score == 3 and outcomes["good"].pending == 1
     assert outcomes["mistake"].score == 1  # exactly the points of the other exercise
     assert outcomes["noisy"].score == 3  # warnings on stderr cost nothing
     assert grading.cell_scores(course_dir, "toy", "mistake") == {"test_mse": 0.0, "test_q1": 1.0, "why": 0.0}
@@ -115,10 +116,10 @@ def test_regrading_a_student_replaces_only_their_grades(released, tmp_path):
     submit(released, folder, "ann", {"mse": WRONG_MSE, "q1": 'q1_answer = "b"'})
     submit(released, folder, "ben", {"mse": GOOD_MSE, "q1": 'q1_answer = "b"'})
     course_dir = tmp_path / "course"
-    found, _ = grading.find_submissions(folder, released)
+    found, _ = find_submissions(folder, released)
     grading.autograde(released, found, course_dir, progress=False)
     submit(released, folder, "ann", {"mse": GOOD_MSE, "q1": 'q1_answer = "a"'})
-    found, _ = grading.find_submissions(folder, released)
+    found, _ = find_submissions(folder, released)
     (ann,) = grading.autograde(released, [s for s in found if s.student == "ann"], course_dir, progress=False)
     assert ann.score == 2
     assert grading.cell_scores(course_dir, "toy", "ben")["test_mse"] == 2

@@ -22,8 +22,9 @@ import pytest
 from test_grades import make_course, write_submissions
 
 from autograder import batch, grading
-from autograder.course import nbgrader_config, recorded_db_url
+from autograder.coursedir import nbgrader_config, recorded_db_url
 from autograder.sandbox import Limits
+from autograder.submissions import find_submissions
 
 pytestmark = pytest.mark.slow
 LIMITS = Limits(cell_timeout=5, wall_time=60)
@@ -86,7 +87,7 @@ def classes(tmp_path_factory):
     root = tmp_path_factory.mktemp("postgres")
     course = make_course(root / "course")
     write_submissions(course, root / "all")
-    found, problems = grading.find_submissions(root / "all", course)
+    found, problems = find_submissions(root / "all", course)
     assert not problems
     return course, [s for s in found if s.student in STUDENTS], root
 
