@@ -30,6 +30,7 @@ from autograder.authoring import cells_with_role, read_source
 from autograder.batch import grade_batch
 from autograder.course import Course
 from autograder.sandbox import sandbox_available
+from autograder.submissions import find_submissions
 
 
 def make_batch(course: Course, chapter_id: str, students: int, folder: Path) -> None:
@@ -79,7 +80,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
         root = Path(tmp)
         make_batch(course, args.chapter, args.students, root / "submissions")
-        found, _ = grading.find_submissions(root / "submissions", course)
+        found, _ = find_submissions(root / "submissions", course)
 
         start = time.perf_counter()
         plain = grading.autograde(course, found, root / "plain", progress=False)
@@ -124,7 +125,7 @@ def growth(course: Course, chapter: str, students: int, workers: int | None) -> 
     for n in sorted({max(1, students // 8), max(1, students // 4), max(1, students // 2), students}):
         with tempfile.TemporaryDirectory(prefix="grading-growth-") as tmp:
             make_batch(course, chapter, n, Path(tmp) / "submissions")
-            found, _ = grading.find_submissions(Path(tmp) / "submissions", course)
+            found, _ = find_submissions(Path(tmp) / "submissions", course)
             start = time.perf_counter()
             results = grade_batch(course, found, Path(tmp) / "ours", workers=workers, progress=False)
             wall = time.perf_counter() - start
