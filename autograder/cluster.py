@@ -18,10 +18,11 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def dask(address: str, *, workers: int | None = None) -> Iterator[tuple[Executor, Callable[[dict], Any]]]:
+def dask(address: str, *, workers: int | None = None,
+         timeout: float = 30) -> Iterator[tuple[Executor, Callable[[dict], Any]]]:
     """An executor on the Dask scheduler at ``address`` (``local``: a ``LocalCluster`` of one
     single-threaded worker process per core, or ``workers``) and the function that shares a
-    reference notebook with every worker."""
+    reference notebook with every worker. ``timeout``: seconds to reach the scheduler."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as err:  # pragma: no cover - distributed is pinned in requirements.txt
@@ -34,7 +35,7 @@ def dask(address: str, *, workers: int | None = None) -> Iterator[tuple[Executor
                                host="127.0.0.1", dashboard_address=None, memory_limit=0)
     try:
         try:
-            client = Client(cluster or address, timeout="30s")
+            client = Client(cluster or address, timeout=f"{timeout}s")
         except OSError as err:
             raise RuntimeError(f"cannot reach the Dask scheduler at {address}: {err}") from err
         with client:

@@ -162,6 +162,9 @@ class Run:
     reference: dict[str, tuple[tuple[str, str], ...]]  # tests cell -> the reference's record
 
 
+CROSS_TIMEOUT = 20  # seconds for a mutant's run of the later tests cells (a note, not a verdict)
+
+
 def run(nb: NotebookNode, mutants: list[Mutant], *, timeout: int = 120, cross: bool = False) -> Run:
     """Run every mutant (see the module doc) and the reference, recording the calls of tests cells.
 
@@ -314,7 +317,7 @@ def _main(job_file: str, results_file: str) -> None:
             reference[cell["id"]] = _record()
     if job.get("cross"):
         for number, mutant in enumerate(mutants):
-            found = _fork_cross(cells, mutant, namespace, job["timeout"])
+            found = _fork_cross(cells, mutant, namespace, min(job["timeout"], CROSS_TIMEOUT))
             outcomes[number]["breaks"] = found
     Path(results_file).write_text(json.dumps(
         {"mutants": [outcomes[n] for n in range(len(mutants))], "reference": reference}))

@@ -80,5 +80,5 @@ def test_a_dask_cluster_grades_as_a_local_run_and_survives_a_killed_worker(submi
 
 def test_an_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(RuntimeError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"), \
-            cluster.dask("tcp://127.0.0.1:9"):
+            cluster.dask("tcp://127.0.0.1:9", timeout=2):
         pass

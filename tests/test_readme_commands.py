@@ -5,6 +5,7 @@ not ignore, committed or not) and uses this test run's virtual environment throu
 whose install stamp must already match, so nothing is installed. Every ``./course`` line of the
 README's ``bash`` blocks runs from the copy's root, in the README's order, except ``open`` (an
 interactive JupyterLab) and ``test`` (this suite); ``formgrade`` runs until its server answers.
+``sh`` blocks show commands that need what a test cannot have (a database server of the reader's).
 """
 
 from __future__ import annotations
