@@ -66,6 +66,8 @@ T = TypeVar("T")
 # laying out text and ticks more than pixels, so one draw per figure (no "tight" bounding box,
 # which draws twice) matters more than the resolution. Set before pyplot is imported, so the
 # inline backend's own set-up uses it.
+# Imported while the kernel boots (so a spare kernel has it before its job starts), bound to no name.
+PRELOAD = ["--IPKernelApp.exec_lines=import numpy as _preloaded; del _preloaded"]
 FIGURE_DPI = 72
 FIGURES = f"""
 def _figures():
@@ -174,7 +176,7 @@ def _start_spare(job: Job) -> None:
         return
     kernel = _new_kernel(job)
     try:
-        run_sync(kernel.km.start_kernel)(cwd=str(kernel.workdir))
+        run_sync(kernel.km.start_kernel)(cwd=str(kernel.workdir), extra_arguments=PRELOAD)
     except Exception:  # the next job starts its own
         _discard(kernel)
         return
@@ -244,7 +246,7 @@ def _run(job: Job, nb: NotebookNode, students: Any, result: JobResult) -> tuple[
     workdir, km = kernel.workdir, kernel.km
     client = BoundedClient(
         nb, km=km, timeout=job.limits.cell_timeout, allow_errors=True,
-        interrupt_on_timeout=True, startup_timeout=60, shutdown_kernel="immediate",
+        interrupt_on_timeout=True, startup_timeout=60, shutdown_kernel="immediate", extra_arguments=PRELOAD,
         resources={"metadata": {"path": str(workdir)}},
         on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
             cell_index, execute_reply.get("content", {}).get("status") == "ok"),
