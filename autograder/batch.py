@@ -180,8 +180,6 @@ def _start_spare(job: Job) -> None:
     except Exception:  # the next job starts its own
         _discard(kernel)
         return
-    if not getattr(_start_spare, "finalizer", None):  # a worker leaves no kernel behind when it exits
-        _start_spare.finalizer = multiprocessing.util.Finalize(None, _drop_spare, exitpriority=100)
     _spare = kernel
 
 
@@ -190,6 +188,10 @@ def _drop_spare() -> None:
     spare, _spare = _spare, None
     if spare is not None:
         _discard(spare)
+
+
+# A worker leaves no kernel behind when it exits (run at the exit of any process importing this module).
+multiprocessing.util.Finalize(None, _drop_spare, exitpriority=100)
 
 
 def grade_job(job: Job, reference: dict) -> JobResult:
