@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import nbformat
 from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
+from nbgrader.utils import determine_grade  # here, so forked workers have it
 from tqdm.auto import tqdm
 
 from autograder.authoring import graded_end, read_source, role
@@ -425,8 +426,6 @@ def _run(job: Job, nb: NotebookNode, students: Any, result: JobResult) -> tuple[
 def _score(nb: NotebookNode, replies: dict[int, bool], current: int | None, result: JobResult) -> None:
     """Each graded cell's points: a tests cell's by its outcome, an answer's as nbgrader scores it
     (written answers wait for a hand grade)."""
-    from nbgrader.utils import determine_grade
-
     for index, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader", {})
         if not meta.get("grade"):
@@ -551,20 +550,16 @@ def grade_batch(
     course_dir = course_dir.resolve()
     with exclusive(course_dir):
         chapters = tuple(c for c in course.chapters if any(s.chapter == c for s in submissions))
-        api = prepare_course_dir(course_dir, chapters, db_url)
         references = {
             c.id: reference_notebook(nbformat.read(c.release, as_version=4), read_source(c.source))
             for c in chapters
         }
-        todo, done = [], []
+        todo, done, unreadable = [], [], []
         for sub in submissions:
             try:
                 data = read_submission(sub.path)
             except ValueError as err:  # graded as malformed, its target never read
-                with Gradebook(api.coursedir.db_url) as gb:
-                    result = JobResult(sub.student, sub.chapter.id, Status.MALFORMED, notes=[str(err)])
-                    store(gb, course_dir, result, "")
-                done.append(result)
+                unreadable.append(JobResult(sub.student, sub.chapter.id, Status.MALFORMED, notes=[str(err)]))
                 continue
             sha = digest(data)
             marker = _marker(course_dir, sub.student, sub.chapter.id)
@@ -588,13 +583,18 @@ def grade_batch(
                 for i, (job, sha, data) in enumerate(todo)]
         executor = executor or ProcessPoolExecutor(max_workers=workers)
         results = list(done)
+        bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
         try:
+            needed = {job.chapter for job, _, _ in todo}
+            shared = {c: (share or (lambda r: r))(r) for c, r in references.items() if c in needed}
+            futures = {executor.submit(grade_job, job, shared[job.chapter]): (job, sha, data)
+                       for job, sha, data in todo}
+            # The workers grade while the course directory is prepared: only storing needs it.
+            api = prepare_course_dir(course_dir, chapters, db_url)
             with Gradebook(api.coursedir.db_url) as gb:
-                needed = {job.chapter for job, _, _ in todo}
-                shared = {c: (share or (lambda r: r))(r) for c, r in references.items() if c in needed}
-                futures = {executor.submit(grade_job, job, shared[job.chapter]): (job, sha, data)
-                           for job, sha, data in todo}
-                bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress)
+                for result in unreadable:
+                    store(gb, course_dir, result, "")
+                    results.append(result)
                 for future in as_completed(futures):
                     job, sha, data = futures[future]
                     try:
@@ -605,8 +605,8 @@ def grade_batch(
                     store(gb, course_dir, result, sha, data)
                     results.append(result)
                     bar.update()
-                bar.close()
         finally:
+            bar.close()
             if own:
                 executor.shutdown(cancel_futures=True)
     return sorted(results, key=lambda r: (r.student, r.chapter))

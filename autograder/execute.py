@@ -242,11 +242,15 @@ def cell_results(nb: NotebookNode, stops: Sequence[Stop] = ()) -> list[CellResul
 
 
 def _tree(cell: NotebookNode) -> ast.Module | None:
-    """The cell's code as Python (IPython's magics and shell escapes turned into calls)."""
+    return parse_code(cell.source)
+
+
+def parse_code(source: str) -> ast.Module | None:
+    """A code cell's source as Python (IPython's magics and shell escapes turned into calls)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
-        return ast.parse(TransformerManager().transform_cell(cell.source))
+        return ast.parse(TransformerManager().transform_cell(source))
     except (SyntaxError, ValueError):
         return None
 

@@ -42,7 +42,7 @@ from nbformat import NotebookNode
 
 from autograder import wire
 from autograder.authoring import role
-from autograder.execute import _tree, defined_names, used_names
+from autograder.execute import defined_names, parse_code, used_names
 
 AGENT_FILES = (Path(__file__).with_name("wire.py"), Path(__file__).with_name("agent.py"))
 MAX_MESSAGE = 512 * 2**20  # bytes in one answer from the kernel
@@ -541,6 +541,33 @@ class Plan:
     pinned: set[str] = field(default_factory=set)  # bound by a trusted import, def or class
 
 
+@dataclass(frozen=True)
+class _CellFacts:
+    tree: ast.Module | None
+    binds: frozenset[str]
+    needed: frozenset[str]  # what the cell adds to Plan.needed
+    pinned: frozenset[str]  # what it adds to Plan.pinned
+
+
+@functools.lru_cache(maxsize=4096)
+def _cell_facts(source: str, kind: str) -> _CellFacts:
+    """A cell's parse and names, by its source: the reference's cells are the same in every
+    submission of a chapter, so a worker parses them once (the trees are only read)."""
+    tree = parse_code(source)
+    if tree is None:
+        return _CellFacts(None, frozenset(), frozenset(), frozenset())
+    needed: set[str] = set()
+    pinned: set[str] = set()
+    if kind == "tests":
+        needed = used_names(tree) | _string_names(tree)
+    elif kind == "trusted":
+        for stmt in tree.body:
+            if isinstance(stmt, _DEFINITIONS):
+                pinned |= defined_names(ast.Module([stmt], []))
+                needed |= used_names(ast.Module([stmt], []))
+    return _CellFacts(tree, frozenset(defined_names(tree)), frozenset(needed), frozenset(pinned))
+
+
 def plan(nb: NotebookNode, students: set[str]) -> Plan:
     """``students``: ids of the cells whose source is the student's (answers and added cells)."""
     result = Plan()
@@ -548,18 +575,11 @@ def plan(nb: NotebookNode, students: set[str]) -> Plan:
         if cell.cell_type != "code":
             continue
         kind = "tests" if role(cell) == "tests" else "student" if cell.id in students else "trusted"
-        tree = _tree(cell)
-        result.kinds[index], result.trees[index] = kind, tree
-        result.binds[index] = defined_names(tree) if tree is not None else set()
-        if tree is None:
-            continue
-        if kind == "tests":
-            result.needed |= used_names(tree) | _string_names(tree)
-        elif kind == "trusted":
-            for stmt in tree.body:
-                if isinstance(stmt, _DEFINITIONS):
-                    result.pinned |= defined_names(ast.Module([stmt], []))
-                    result.needed |= used_names(ast.Module([stmt], []))
+        facts = _cell_facts(cell.source, kind)
+        result.kinds[index], result.trees[index] = kind, facts.tree
+        result.binds[index] = set(facts.binds)
+        result.needed |= facts.needed
+        result.pinned |= facts.pinned
     return result
 
 

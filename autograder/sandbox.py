@@ -40,8 +40,10 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 
 from jupyter_client import AsyncKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
 
 BWRAP = shutil.which("bwrap")
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/bin", "/etc")
@@ -371,12 +373,35 @@ class Sandbox:
         self.release()
 
 
+class ReadyClient(AsyncKernelClient):
+    """A kernel client ready as soon as the kernel has answered on its shell and IOPub channels.
+
+    jupyter_client's own wait then listens for 0.2 s of IOPub silence, which every graded
+    notebook would pay; what it would drop (the status messages of kernel_info) nbclient ignores,
+    since it reads only the replies to its own requests."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            with contextlib.suppress(Empty):
+                reply = await self.shell_channel.get_msg(timeout=1)
+                if reply["msg_type"] == "kernel_info_reply":
+                    await self.iopub_channel.get_msg(timeout=0.2)  # IOPub is connected too
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
 class LimitedKernelManager(AsyncKernelManager):
     """A kernel outside the sandbox (``--no-sandbox``, where bubblewrap is missing) that keeps the
     memory, CPU-time and file-size limits; it runs as the grader's user, with its files and network."""
 
     def __init__(self, *, limits: Limits, **kwargs):
-        super().__init__(kernel_name="python3", **kwargs)
+        super().__init__(kernel_name="python3", client_class="autograder.sandbox.ReadyClient", **kwargs)
         self._limits = limits
 
     def format_kernel_cmd(self, extra_arguments=None):
@@ -391,7 +416,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     """
 
     def __init__(self, *, workdir: Path, uid: int, limits: Limits, library: tuple[str, ...] = (), **kwargs):
-        super().__init__(kernel_name="python3", transport="ipc", **kwargs)
+        super().__init__(kernel_name="python3", transport="ipc", client_class="autograder.sandbox.ReadyClient",
+                         **kwargs)
         self.ip = str(workdir / "kernel")
         self.connection_file = str(workdir / "kernel.json")
         self.sandbox = Sandbox(workdir, uid, limits, library)
