@@ -117,7 +117,7 @@ def _update(changes):
 
 
 def _follow(number, value):
-    _followed[number] = (_weakref.ref(value), _snapshot(value))
+    _followed[number] = (_weakref.ref(value), snapshot(value))
 
 
 def _followed_changes():
@@ -127,9 +127,9 @@ def _followed_changes():
         value = ref()
         if value is None:
             del _followed[number]
-        elif _changed(value, before):
+        elif has_changed(value, before):
             changed.append([number, value])
-            _followed[number] = (ref, _snapshot(value))
+            _followed[number] = (ref, snapshot(value))
     return changed
 
 
@@ -183,7 +183,7 @@ def _ask(key, op, args, kwargs=None):
     if _active:  # the judge's copies catch up first (a function perturbing x in place, then calling f)
         collected, before = _active[-1]
         changed = _changes(collected, before)
-        before[:] = [_snapshot(obj) for obj in collected]
+        before[:] = [snapshot(obj) for obj in collected]
     torch = __import__("sys").modules.get("torch")
     grad_mode = bool(torch.is_grad_enabled()) if torch is not None else True
     sent = []  # the tensors this message sends (a graph's inputs, when the answer is part of one)
@@ -252,38 +252,6 @@ def _raise(names, message):
     raise exception_from(names, message)
 
 
-def _fingerprint(value):
-    return encode(value, lambda v: {"h": [id(v), "", ""]})
-
-
-def _snapshot(obj):
-    if hasattr(obj, "get_state") and hasattr(obj, "manual_seed"):  # a torch.Generator
-        return bytes(obj.get_state().numpy())
-    if hasattr(obj, "bit_generator"):
-        return _fingerprint(obj.bit_generator.state)
-    if isinstance(obj, list | dict):
-        return (len(obj), [id(v) for v in (obj.values() if isinstance(obj, dict) else obj)],
-                list(obj) if isinstance(obj, dict) else None)
-    if hasattr(obj, "detach"):
-        return obj.detach().clone()
-    return obj.copy()
-
-
-def _changed(obj, before):
-    if hasattr(obj, "get_state") and hasattr(obj, "manual_seed"):
-        return bytes(obj.get_state().numpy()) != before
-    if hasattr(obj, "bit_generator"):
-        return _fingerprint(obj.bit_generator.state) != before
-    if isinstance(obj, list | dict):
-        return _snapshot(obj) != before
-    if hasattr(obj, "detach"):
-        now = obj.detach()
-        return now.shape != before.shape or not bool(((now == before) | (before != before)).all())
-    import numpy
-
-    return obj.shape != before.shape or not numpy.array_equal(obj, before, equal_nan=True)
-
-
 def _do(request):
     op, *args = request
     if op == "get":
@@ -329,7 +297,7 @@ def _wait(inputs=()):
             return message[1]
         if message[0] == "raiseback":
             _raise(message[1], message[2])
-        before = [_snapshot(obj) for obj in collected]
+        before = [snapshot(obj) for obj in collected]
         _active.append((collected, before))
         try:
             value = _do(message)
@@ -350,7 +318,7 @@ def _wait(inputs=()):
 
 
 def _changes(collected, before):
-    return [[i, obj] for i, (obj, b) in enumerate(zip(collected, before, strict=True)) if _changed(obj, b)]
+    return [[i, obj] for i, (obj, b) in enumerate(zip(collected, before, strict=True)) if has_changed(obj, b)]
 
 
 def serve():

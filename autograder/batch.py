@@ -17,7 +17,6 @@ import multiprocessing.util
 import os
 import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +44,8 @@ from autograder.sandbox import (
     Limits,
     SandboxedKernelManager,
     sandbox_available,
+    sweep_stale,
+    work_folder,
 )
 from autograder.submissions import (
     MAX_SUBMISSION_BYTES,
@@ -139,7 +140,9 @@ def _made_for(job: Job) -> tuple:
 
 def _new_kernel(job: Job) -> _Kernel:
     global _made
-    workdir = Path(tempfile.mkdtemp(prefix="grade-"))
+    if _made == 0 and job.sandbox:  # this worker's first: what dead workers on this machine left goes
+        sweep_stale()
+    workdir = work_folder()
     if not job.sandbox:
         return _Kernel(_made_for(job), LimitedKernelManager(limits=job.limits), workdir)
     _made += 1  # concurrent workers have distinct pids; a worker's spare and current kernel, distinct parities

@@ -227,14 +227,14 @@ class Connection:
         """Remember the arrays an attribute read brought (numbered by the kernel), to send back
         what the tests change in them."""
         # Held strongly until the next request: `block.bn2.weight.zero_()` drops its copy at once.
-        self.fresh += [(number, value, _snapshot(value)) for number, value in self.numbered]
+        self.fresh += [(number, value, wire.snapshot(value)) for number, value in self.numbered]
 
     def _changed_copies(self) -> list:
         updates = []
         for number, value, before in self.fresh:
-            if not _same(value, before):
+            if wire.has_changed(value, before):
                 updates.append([number, value])
-                before = _snapshot(value)
+                before = wire.snapshot(value)
             with contextlib.suppress(TypeError):  # (no weak reference: not followed further)
                 self.exported[number] = (weakref.ref(value), before)
         self.fresh = []
@@ -242,9 +242,9 @@ class Connection:
             value = ref()
             if value is None:
                 del self.exported[number]
-            elif not _same(value, before):
+            elif wire.has_changed(value, before):
                 updates.append([number, value])
-                self.exported[number] = (ref, _snapshot(value))
+                self.exported[number] = (ref, wire.snapshot(value))
         return updates
 
     def _follow(self, changed: list) -> None:
@@ -341,17 +341,6 @@ def _tensors(value: Any) -> list:
 
 def _requires_grad(value: Any) -> bool:
     return getattr(value, "requires_grad", False) is True and hasattr(value, "grad_fn")
-
-
-def _snapshot(value: Any) -> Any:
-    return value.detach().clone() if hasattr(value, "detach") else np.array(value, copy=True)
-
-
-def _same(value: Any, before: Any) -> bool:
-    if hasattr(value, "detach"):
-        now = value.detach()
-        return now.shape == before.shape and bool(((now == before) | (before != before)).all())
-    return value.shape == before.shape and np.array_equal(value, before, equal_nan=True)
 
 
 def _copy_back(sent: list, changed: list) -> None:

@@ -34,6 +34,7 @@ import signal
 import struct
 import sys
 import sysconfig
+import tempfile
 import time
 import uuid
 import warnings
@@ -212,7 +213,7 @@ def _read(path: Path) -> str:
 
 def _make_cgroup(version: int, parent: Path, limit: int) -> Path:
     """A new cgroup under ``parent`` whose processes together may use ``limit`` bytes."""
-    folder = parent / f"autograder-{uuid.uuid4().hex[:12]}"
+    folder = parent / f"{CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
     folder.mkdir()
     try:
         if version == 2:
@@ -310,6 +311,40 @@ def _remove_cgroup(cgroup: Path) -> None:
         except OSError:  # EBUSY while the last processes exit
             time.sleep(0.02)
     _warn_once("cgroup-left", f"could not remove the sandbox cgroup {cgroup}")
+
+
+WORK_PREFIX, CGROUP_PREFIX = "grade-", "autograder-"  # then the grading process's id
+
+
+def work_folder() -> Path:
+    """A new, empty folder for one grading kernel, named after this process (see :func:`sweep_stale`)."""
+    return Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
+
+
+def _owner_gone(name: str, prefix: str) -> bool:
+    pid = name.removeprefix(prefix).split("-", 1)[0]
+    return pid.isdigit() and not Path(f"/proc/{pid}").exists()
+
+
+def sweep_stale() -> int:
+    """Release what the sandboxes of grading processes that died left behind (a worker killed
+    mid-notebook cannot release its own): work folders, their mounts, cgroups. Returns how many."""
+    found = 0
+    mounts = {fields[4] for line in _read(Path("/proc/self/mountinfo")).splitlines()
+              if len(fields := line.split()) > 4}
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
+        if folder.is_dir() and _owner_gone(folder.name, WORK_PREFIX):
+            found += 1
+            if str(folder) in mounts:
+                _libc.umount2(os.fsencode(folder), MNT_DETACH)
+            shutil.rmtree(folder, ignore_errors=True)
+    if (where := memory_cgroups()) is not None:
+        for cgroup in where.parent.glob(f"{CGROUP_PREFIX}*"):
+            if _owner_gone(cgroup.name, CGROUP_PREFIX):
+                found += 1
+                _empty_cgroup(cgroup)
+                _remove_cgroup(cgroup)
+    return found
 
 
 class Sandbox:

@@ -446,3 +446,39 @@ def backpropagate(outputs: list, inputs: list, upstream: list) -> list:
     for i in inputs:
         i.grad = None
     return found
+
+
+# ----------------------------------------------------------------------------- changes in place
+
+
+def snapshot(obj: Any) -> Any:
+    """What :func:`has_changed` compares against: a copy of an array or tensor, a generator's
+    state, a list's or dict's items (by identity)."""
+    if hasattr(obj, "get_state") and hasattr(obj, "manual_seed"):  # a torch.Generator
+        return bytes(obj.get_state().numpy())
+    if hasattr(obj, "bit_generator"):
+        return _state_of(obj.bit_generator.state)
+    if isinstance(obj, list | dict):
+        return (len(obj), [id(v) for v in (obj.values() if isinstance(obj, dict) else obj)],
+                list(obj) if isinstance(obj, dict) else None)
+    if hasattr(obj, "detach"):
+        return obj.detach().clone()
+    return np.array(obj, copy=True)
+
+
+def has_changed(obj: Any, before: Any) -> bool:
+    """Whether ``obj`` changed since its :func:`snapshot` (NaN where NaN was is no change)."""
+    if hasattr(obj, "get_state") and hasattr(obj, "manual_seed"):
+        return bytes(obj.get_state().numpy()) != before
+    if hasattr(obj, "bit_generator"):
+        return _state_of(obj.bit_generator.state) != before
+    if isinstance(obj, list | dict):
+        return snapshot(obj) != before
+    if hasattr(obj, "detach"):
+        now = obj.detach()
+        return now.shape != before.shape or not bool(((now == before) | (before != before)).all())
+    return obj.shape != before.shape or not np.array_equal(obj, before, equal_nan=True)
+
+
+def _state_of(value: Any) -> Any:
+    return encode(value, lambda v: {"h": [id(v), "", ""]})

@@ -49,6 +49,7 @@ __all__ = [
     "describe_call",
     "fail",
     "implemented",
+    "unpack",
 ]
 
 T = TypeVar("T")
@@ -140,6 +141,15 @@ def assert_that(condition: bool, message: str) -> None:
     __tracebackhide__ = True
     if not condition:
         fail(message)
+
+
+def unpack(result: Any, n: int, name: str) -> Any:
+    """``result`` if it is a tuple (or list) of ``n`` items, as a function returning several values
+    gives them; else a failure saying what ``name`` returned instead."""
+    __tracebackhide__ = True
+    got = f"{len(result)} items" if isinstance(result, tuple | list) else _type_name(result)
+    assert_that(isinstance(result, tuple | list) and len(result) == n, f"{name} must return a tuple of {n} items, got {got}")
+    return result
 
 
 def assert_shape(actual: Any, expected_shape: Sequence[int], name: str = "output") -> None:

@@ -65,20 +65,11 @@ from helpers.testing import (
     assert_that,
     call,
     fail,
+    unpack,
 )
 
 np.set_printoptions(precision=4, suppress=True)
 plt.rcParams["figure.figsize"] = (7.0, 3.5)
-
-
-def unpack(result, n, name):
-    """Check that a function returned a tuple of n items, and return it (used by the tests)."""
-    assert_that(
-        isinstance(result, tuple | list) and len(result) == n,
-        f"{name} must return a tuple of {n} items, got "
-        + (f"{len(result)} items" if isinstance(result, tuple | list) else type(result).__name__),
-    )
-    return result
 
 
 # %% [markdown]

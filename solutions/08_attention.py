@@ -72,6 +72,7 @@ from helpers.testing import (
     assert_shape,
     assert_that,
     call,
+    unpack,
 )
 
 np.set_printoptions(precision=4, suppress=True)
@@ -79,16 +80,6 @@ plt.rcParams["figure.figsize"] = (7.0, 3.5)
 
 MHA_KEYS = ("W_in", "b_in", "W_out", "b_out")
 BLOCK_KEYS = ("ln1_g", "ln1_b", "W_in", "b_in", "W_out", "b_out", "ln2_g", "ln2_b", "W1", "b1", "W2", "b2")
-
-
-def unpack(result, n, name):
-    """Check that a function returned a tuple of n items, and return it (used by the tests)."""
-    assert_that(
-        isinstance(result, tuple | list) and len(result) == n,
-        f"{name} must return a tuple of {n} items, got "
-        + (f"{len(result)} items" if isinstance(result, tuple | list) else type(result).__name__),
-    )
-    return result
 
 
 def check_grads(grads, expected, keys, name, rtol=1e-6, atol=1e-8):

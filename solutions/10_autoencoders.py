@@ -70,6 +70,7 @@ from helpers.testing import (
     assert_that,
     call,
     call_updating,
+    unpack,
 )
 
 np.set_printoptions(precision=4, suppress=True)
@@ -77,16 +78,6 @@ plt.rcParams["figure.figsize"] = (7.0, 3.5)
 
 AE_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4")
 VAE_KEYS = ("W1", "b1", "W_mu", "b_mu", "W_lv", "b_lv", "W3", "b3", "W4", "b4")
-
-
-def unpack(result, n, name):
-    """Check that a function returned a tuple of n items, and return it (used by the tests)."""
-    assert_that(
-        isinstance(result, tuple | list) and len(result) == n,
-        f"{name} must return a tuple of {n} items, got "
-        + (f"{len(result)} items" if isinstance(result, tuple | list) else type(result).__name__),
-    )
-    return result
 
 
 def check_grads(grads, expected, keys, name, rtol=1e-7, atol=1e-10):

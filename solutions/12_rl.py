@@ -72,6 +72,7 @@ from helpers.testing import (
     assert_shape,
     assert_that,
     call,
+    unpack,
 )
 
 np.set_printoptions(precision=4, suppress=True)
@@ -80,16 +81,6 @@ plt.rcParams["figure.figsize"] = (7.0, 3.5)
 ACTIONS = ("left", "down", "right", "up")  # Gymnasium's order: action a is ACTIONS[a]
 ARROWS = "←↓→↑"
 LAKE_4x4 = ["SFFF", "FHFH", "FFFH", "HFFG"]
-
-
-def unpack(result, n, name):
-    """Check that a function returned a tuple of n items, and return it (used by the tests)."""
-    assert_that(
-        isinstance(result, tuple | list) and len(result) == n,
-        f"{name} must return a tuple of {n} items, got "
-        + (f"{len(result)} items" if isinstance(result, tuple | list) else type(result).__name__),
-    )
-    return result
 
 
 def random_mdp(rng, S, A, n_terminal=1):

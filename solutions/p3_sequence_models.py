@@ -57,6 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dllib.ch08_attention import block_forward as numpy_block_forward
 from helpers.data import load_text
 from helpers.runtime import (
     autocast,
@@ -339,6 +340,34 @@ _check_block(2, 5, 8, 2, seed=0)
 _check_block(1, 1, 4, 1, seed=1)
 _check_block(3, 6, 12, 3, seed=2)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# Chapter 08 built this block in numpy, forward and backward by hand, with a ReLU in its MLP.
+# Give your block a ReLU, copy its weights into chapter 08's parameter dictionary, and the two
+# compute the same function (`nn.Linear` keeps its weight as (out, in), as chapter 08 did, and
+# `qkv`'s rows are the queries', keys' and values' in that order):
+
+# %%
+def chapter08_params(block):
+    """A Block's weights as chapter 08's block_forward takes them (float64 numpy arrays)."""
+    def w(t):
+        return t.detach().double().cpu().numpy()
+    return {"ln1_g": w(block.ln1.weight), "ln1_b": w(block.ln1.bias),
+            "ln2_g": w(block.ln2.weight), "ln2_b": w(block.ln2.bias),
+            "W_in": w(block.attn.qkv.weight), "b_in": w(block.attn.qkv.bias),
+            "W_out": w(block.attn.proj.weight), "b_out": w(block.attn.proj.bias),
+            "W1": w(block.mlp[0].weight), "b1": w(block.mlp[0].bias),
+            "W2": w(block.mlp[2].weight), "b2": w(block.mlp[2].bias)}
+
+
+torch.manual_seed(0)
+relu_block = Block(16, 4).double()
+relu_block.mlp[1] = nn.ReLU()
+x = torch.randn(2, 7, 16, dtype=torch.float64)
+with torch.no_grad():
+    ours = relu_block(x).numpy()
+numpy_out, _ = numpy_block_forward(x.numpy(), chapter08_params(relu_block), num_heads=4, causal=True)
+print(f"largest difference from chapter 08's numpy block: {abs(ours - numpy_out).max():.1e}")
 
 # %% [markdown]
 # ## 4. The GPT

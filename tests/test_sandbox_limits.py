@@ -222,3 +222,30 @@ def test_without_the_sandbox_memory_and_cpu_stay_limited(tmp_path, answer, statu
     assert (result.status, result.score) == (status, score), result.notes
     if status == "crashed":
         assert "more CPU time than allowed (SIGXCPU)" in result.notes[-1], result.notes
+
+
+def _mount_points() -> set[str]:
+    return {line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()}
+
+
+@needs_sandbox
+def test_what_a_killed_grader_left_is_swept_and_a_live_one_is_not():
+    """A grading process killed mid-notebook cannot unmount its work folder or remove its cgroup;
+    the next worker on the machine does, and leaves those of living graders alone."""
+    program = ("import os; from autograder.sandbox import Limits, Sandbox, work_folder\n"
+               f"box = Sandbox(work_folder(), {UID}, Limits()); box.setup()\n"
+               "print(box.workdir, box.cgroup, flush=True); os.kill(os.getpid(), 9)")
+    died = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    folder, cgroup = died.stdout.split()
+    assert folder in _mount_points()
+    living = Sandbox(sandbox.work_folder(), UID + 1, Limits())
+    living.setup()
+    try:
+        assert sandbox.sweep_stale() >= 1
+        assert folder not in _mount_points() and not Path(folder).exists()
+        assert cgroup == "None" or not Path(cgroup).exists()
+        assert str(living.workdir) in _mount_points()
+        assert living.cgroup is None or living.cgroup.exists()
+    finally:
+        living.release()
+        living.workdir.rmdir()

@@ -23,6 +23,7 @@ from helpers.testing import (
     call_updating,
     describe_call,
     implemented,
+    unpack,
 )
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
@@ -484,3 +485,14 @@ def test_assert_answer_compares_tuples_entry_by_entry_and_none_by_identity():
             assert_answer(wrong, (5, 4, 3))
     with pytest.raises(AssertionError, match="is not the right answer"):
         assert_answer((), None)
+
+
+def test_unpack_returns_the_items_and_names_what_came_back_instead():
+    assert unpack((1, 2), 2, "f(x)") == (1, 2)
+    assert unpack([1, 2, 3], 3, "f(x)") == [1, 2, 3]
+    with pytest.raises(AssertionError, match=r"f\(x\) must return a tuple of 2 items, got 3 items"):
+        unpack((1, 2, 3), 2, "f(x)")
+    with pytest.raises(AssertionError, match="got ndarray"):
+        unpack(np.zeros(2), 2, "f(x)")
+    with pytest.raises(AssertionError, match="got None"):
+        unpack(None, 2, "f(x)")

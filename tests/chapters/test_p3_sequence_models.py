@@ -79,3 +79,15 @@ def test_the_gpt_parameter_count_matches_the_concept_check(ns):
     block = ns["gpt"].blocks[0]
     assert sum(p.numel() for p in block.parameters()) == ns["q1_answer"]
     assert ns["gpt"].head.weight is ns["gpt"].tok_emb.weight
+
+
+def test_the_block_equals_chapter_08s_numpy_block(ns):
+    """With a ReLU, the torch block and chapter 08's block_forward are one function."""
+    assert abs(ns["ours"] - ns["numpy_out"]).max() < 1e-12
+    torch.manual_seed(1)
+    block = ns["Block"](12, 3).double()  # with its GELU the two differ: the comparison can fail
+    x = torch.randn(1, 4, 12, dtype=torch.float64)
+    with torch.no_grad():
+        gelu_out = block(x).numpy()
+    relu_out, _ = ns["numpy_block_forward"](x.numpy(), ns["chapter08_params"](block), num_heads=3, causal=True)
+    assert abs(gelu_out - relu_out).max() > 1e-3
