@@ -343,9 +343,9 @@ _check_block(3, 6, 12, 3, seed=2)
 
 # %% [markdown]
 # Chapter 08 built this block in numpy, forward and backward by hand, with a ReLU in its MLP.
-# Give your block a ReLU, copy its weights into chapter 08's parameter dictionary, and the two
-# compute the same function (`nn.Linear` keeps its weight as (out, in), as chapter 08 did, and
-# `qkv`'s rows are the queries', keys' and values' in that order):
+# Give your block a ReLU and copy its weights into chapter 08's parameter dictionary: the two
+# compute the same function, to rounding. (`nn.Linear` keeps its weight as (out, in), as chapter
+# 08 did, and the rows of `qkv` are the queries', keys' and values' in that order.)
 
 # %%
 def chapter08_params(block):
