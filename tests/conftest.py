@@ -68,3 +68,16 @@ def make_toy_course(root: Path, source: str = TOY_SOURCE) -> Course:
 @pytest.fixture
 def toy_course(tmp_path: Path) -> Course:
     return make_toy_course(tmp_path / "toy")
+
+
+def library_namespace(chapter_id: str) -> dict:
+    """A chapter's dllib module as `./course build` writes it from the exported cells, run in a
+    fresh namespace: it must need nothing but numpy (and earlier chapters' modules)."""
+    from autograder.library import library_module
+
+    found = library_module(Course.load().chapter(chapter_id))
+    assert found is not None, f"{chapter_id} exports nothing"
+    path, text = found
+    namespace: dict = {}
+    exec(compile(text, str(path), "exec"), namespace)  # noqa: S102 - the course's own reference code
+    return namespace

@@ -3,15 +3,14 @@ gradient checker, PyTorch), exports the layer functions later chapters import, a
 of its experiments and concept checks hold."""
 
 import inspect
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import library_namespace
 
-from autograder.authoring import read_source
 from helpers.gradcheck import numerical_gradient, numerical_gradient_array, relative_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,17 +31,8 @@ def ns():
     return solution_namespace(SOURCE)
 
 
-def exported_module() -> dict:
-    """The exported cells with the solution markers removed, run with nothing but numpy."""
-    cells = [c for c in read_source(SOURCE).cells if c.metadata.get("export")]
-    code = "\n\n".join(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", c.source, flags=re.M) for c in cells)
-    namespace: dict = {}
-    exec(compile("import numpy as np\n\n" + code, "dllib.ch03_mlp", "exec"), namespace)
-    return namespace
-
-
 def test_exported_cells_are_self_contained_and_have_the_agreed_signatures():
-    module = exported_module()
+    module = library_namespace("03_mlp")
     for name, params in EXPORTED.items():
         assert name in module, f"{name} is not exported"
         assert list(inspect.signature(module[name]).parameters) == params

@@ -3,15 +3,13 @@ gradients) and numpy on random shapes, exports the layers later chapters import,
 tie convention its max pooling states is PyTorch's."""
 
 import inspect
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from autograder.authoring import read_source
+from conftest import library_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "solutions" / "06_cnn.py"
@@ -33,17 +31,8 @@ def ns():
     return solution_namespace(SOURCE, experiments=False)
 
 
-def exported_module() -> dict:
-    """The exported cells with the solution markers removed, run with nothing but numpy."""
-    cells = [c for c in read_source(SOURCE).cells if c.metadata.get("export")]
-    code = "\n\n".join(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", c.source, flags=re.M) for c in cells)
-    namespace: dict = {}
-    exec(compile("import numpy as np\n\n" + code, "dllib.ch06_cnn", "exec"), namespace)
-    return namespace
-
-
 def test_exported_cells_are_self_contained_and_have_the_agreed_signatures():
-    module = exported_module()
+    module = library_namespace("06_cnn")
     for name, params in EXPORTED.items():
         assert name in module, f"{name} is not exported"
         assert list(inspect.signature(module[name]).parameters) == params
