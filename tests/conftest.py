@@ -2,8 +2,16 @@ import os
 import textwrap
 from pathlib import Path
 
-import matplotlib
-import pytest
+from autograder.execute import SINGLE_THREADED
+
+# One thread per process, set before numpy or torch loads: the test workers share the cores, and
+# with them the kernels and JupyterLab servers they start (which inherit it); threads of a math
+# library that spin while a neighbour holds their core made a notebook's training cell 17x slower.
+for _name, _value in SINGLE_THREADED.items():
+    os.environ.setdefault(_name, _value)
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")

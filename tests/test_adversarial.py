@@ -306,7 +306,7 @@ def test_kill_and_resume_gives_the_grades_of_an_uninterrupted_run(tmp_path):
     course = make_toy_course(tmp_path / "toy")
     release.build(course.chapters)
     folder = tmp_path / "submissions"
-    for i in range(8):
+    for i in range(STUDENTS := 24):  # more than the workers grade while the course directory is prepared
         write_case(Case(f"s{i}", {"mse": GOOD if i % 2 else "", "q1": ANSWER if i % 3 else 'q1_answer = "c"'}, "", 0),
                    course.chapters[0].release, folder)
     common = [str(folder), "--workers", "2", "--cell-timeout", "10"]
@@ -316,12 +316,12 @@ def test_kill_and_resume_gives_the_grades_of_an_uninterrupted_run(tmp_path):
     interrupted = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "resumed"))
     markers = tmp_path / "resumed" / "grading"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(markers.glob("*/toy/graded-sha256"))) < 3:
-        time.sleep(0.1)
+    while time.time() < deadline and not list(markers.glob("*/toy/graded-sha256")):
+        time.sleep(0.05)
     os.killpg(interrupted.pid, signal.SIGKILL)
     interrupted.wait()
     done_before = len(list(markers.glob("*/toy/graded-sha256")))
-    assert 3 <= done_before < 8, "the run should have been stopped part-way"
+    assert 1 <= done_before < STUDENTS, "the run should have been stopped part-way"
 
     resumed = run_cli(course.root, "autograde", *common, "--course-dir", str(tmp_path / "resumed"))
     out = resumed.communicate(timeout=300)[0].decode()
@@ -329,7 +329,7 @@ def test_kill_and_resume_gives_the_grades_of_an_uninterrupted_run(tmp_path):
         code = run_cli(course.root, "export", str(tmp_path / f"{name}.csv"), "--course-dir", str(tmp_path / name)).wait()
         assert code == 0
     assert (tmp_path / "whole.csv").read_text() == (tmp_path / "resumed.csv").read_text(), out
-    assert len((tmp_path / "whole.csv").read_text().splitlines()) == 9
+    assert len((tmp_path / "whole.csv").read_text().splitlines()) == STUDENTS + 1
 
 
 @pytest.mark.parametrize("library, score", [((), 1), (("ch03_mlp",), 3)])
