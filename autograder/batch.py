@@ -63,13 +63,13 @@ GRACE = 5  # seconds a kernel has to stop after its interrupt before it is kille
 NOT_GRADED = ("The grader stopped before this cell: no cell from here on is graded, so these cells "
               "(the experiments) were not run. Their results are the ones you see when you run them.\n")
 T = TypeVar("T")
+# Imported while the kernel boots (so a spare kernel has it before its job starts), bound to no name.
+PRELOAD = ["--IPKernelApp.exec_lines=import numpy as _preloaded; del _preloaded"]
 # Run first in every grading kernel: figures reach the feedback as small PNGs, and no other
 # image format is made. Drawing a figure is most of a plotting cell's time; what it costs is
 # laying out text and ticks more than pixels, so one draw per figure (no "tight" bounding box,
 # which draws twice) matters more than the resolution. Set before pyplot is imported, so the
 # inline backend's own set-up uses it.
-# Imported while the kernel boots (so a spare kernel has it before its job starts), bound to no name.
-PRELOAD = ["--IPKernelApp.exec_lines=import numpy as _preloaded; del _preloaded"]
 FIGURE_DPI = 72
 FIGURES = f"""
 def _figures():
