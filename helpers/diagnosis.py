@@ -23,20 +23,50 @@ import numpy as np
 
 # $DL_COURSE_DIAGNOSES points elsewhere (tests of a crafted course do so)
 TABLES = Path(os.environ.get("DL_COURSE_DIAGNOSES") or Path(__file__).resolve().parent / "diagnoses")
-_MANTISSA_BITS = 20  # about six significant digits: below that, implementations may differ
 _DEPTH = 4
+# A float array is rounded on a grid relative to its largest value: 2**-20 of it (about six digits)
+# for float64, 2**-8 for float32 and narrower (whose own rounding noise is ~1e-7, and larger after
+# sums). Two implementations of the same formula, in any order of operations, on any CPU, then
+# round alike; real mistakes change results by far more.
+_BITS, _BITS_NARROW = 20, 8
+# Values below 2**-8 of a step, measured on the largest number in the whole result, are rounding
+# noise (a gradient that is zero in exact arithmetic, such as a bias's before batch norm, comes
+# out as ~1e-16 in float64, ~1e-8 in float32): zero.
+_NOISE_BITS = 8
+# The grid's step is a power of two chosen from the largest value times this factor, so that round
+# values (1.0, 0.5 ...) and their noisy neighbours (0.9999999999999999) share one step.
+_OFF_GRID = 1.0 + 2.0**-7
 
 
-def _rounded(array: np.ndarray) -> bytes:
-    """A float array's values rounded to ~6 significant digits, relative to its own scale."""
+def _largest(value: Any, depth: int = _DEPTH) -> float:
+    """The largest finite magnitude among the floats in a value (containers searched as _feed does)."""
+    value = as_numpy(value)
+    if isinstance(value, float | np.floating | np.ndarray) and np.asarray(value).dtype.kind in "fc":
+        magnitude = np.abs(np.asarray(value)).astype(np.float64)
+        return float(np.max(magnitude, where=np.isfinite(magnitude), initial=0.0))
+    if depth <= 0:
+        return 0.0
+    if isinstance(value, dict):
+        value = list(value.values())
+    elif hasattr(value, "__dict__") and not callable(value):
+        value = [v for k, v in vars(value).items() if not k.startswith("_")]
+    if isinstance(value, list | tuple):
+        return max((_largest(item, depth - 1) for item in value), default=0.0)
+    return 0.0
+
+
+def _rounded(array: np.ndarray, largest: float) -> bytes:
+    """A float array on its grid (the grid's scale included: twice the values is another result);
+    noise beside ``largest``, the largest value in the whole result, is zero."""
+    bits = _BITS if array.dtype.itemsize >= 8 else _BITS_NARROW
     x = np.asarray(array, dtype=np.float64)
     finite = np.isfinite(x)
-    scale = float(np.max(np.abs(x[finite]))) if finite.any() else 0.0
-    x = np.where(finite & (np.abs(x) <= 1e-9 * scale), 0.0, x)  # cancellation noise is zero
-    mantissa, exponent = np.frexp(np.where(finite, x, 0.0))
-    mantissa = np.round(mantissa * 2**_MANTISSA_BITS).astype(np.int64)
-    special = np.where(np.isnan(x), 1, np.where(np.isposinf(x), 2, np.where(np.isneginf(x), 3, 0)))
-    return mantissa.tobytes() + exponent.astype(np.int32).tobytes() + special.astype(np.int8).tobytes()
+    x = np.where(finite & (np.abs(x) > np.ldexp(largest, -bits - _NOISE_BITS)), x, 0.0)
+    top = float(np.max(np.abs(x), initial=0.0))
+    exponent = np.frexp(top * _OFF_GRID)[1] if top > 0 else 0
+    steps = np.round(np.ldexp(x, bits - exponent)).astype(np.int64)
+    special = np.where(np.isnan(array), 1, np.where(np.isposinf(array), 2, np.where(np.isneginf(array), 3, 0)))
+    return f"{exponent}:".encode() + steps.tobytes() + special.astype(np.int8).tobytes()
 
 
 def as_numpy(value: Any) -> Any:
@@ -51,18 +81,19 @@ def as_numpy(value: Any) -> Any:
     return value
 
 
-def _feed(h: Any, value: Any, depth: int) -> None:
+def _feed(h: Any, value: Any, depth: int, largest: float) -> None:
     value = as_numpy(value)
     if isinstance(value, bool | np.bool_ | str | bytes | type(None)):
         h.update(repr(value).encode())
     elif isinstance(value, int | np.integer) and not isinstance(value, bool):
         h.update(b"i" + str(int(value)).encode())
     elif isinstance(value, float | np.floating):
-        h.update(b"f" + _rounded(np.array(float(value))) + getattr(value, "dtype", np.dtype(float)).str.encode())
+        value = np.asarray(value)  # a Python float is a float64
+        h.update(b"f" + _rounded(value, largest) + value.dtype.str.encode())
     elif isinstance(value, np.ndarray):
         h.update(f"a{value.shape}{value.dtype.str}".encode())
         if value.dtype.kind in "fc":
-            h.update(_rounded(value.real) + (_rounded(value.imag) if value.dtype.kind == "c" else b""))
+            h.update(_rounded(value.real, largest) + (_rounded(value.imag, largest) if value.dtype.kind == "c" else b""))
         elif value.dtype.kind in "iub":
             h.update(np.ascontiguousarray(value).tobytes())
         else:
@@ -73,14 +104,14 @@ def _feed(h: Any, value: Any, depth: int) -> None:
         h.update(b"d")
         for key in sorted(value, key=repr):
             h.update(repr(key).encode())
-            _feed(h, value[key], depth - 1)
+            _feed(h, value[key], depth - 1, largest)
     elif isinstance(value, list | tuple):
         h.update(f"l{len(value)}".encode())
         for item in value:
-            _feed(h, item, depth - 1)
+            _feed(h, item, depth - 1, largest)
     elif hasattr(value, "__dict__") and not callable(value):  # public attributes: private ones
         h.update(type(value).__name__.encode())        # are the student's own business
-        _feed(h, {k: v for k, v in vars(value).items() if not k.startswith("_")}, depth - 1)
+        _feed(h, {k: v for k, v in vars(value).items() if not k.startswith("_")}, depth - 1, largest)
     else:
         h.update(type(value).__name__.encode())
 
@@ -88,7 +119,10 @@ def _feed(h: Any, value: Any, depth: int) -> None:
 def fingerprint(value: Any) -> str:
     """A short hash of a value (numbers, arrays, containers, plain objects' attributes)."""
     h = hashlib.blake2b(digest_size=8)
-    _feed(h, value, _DEPTH)
+    try:
+        _feed(h, value, _DEPTH, _largest(value))
+    except Exception as err:  # noqa: BLE001 - an odd object costs its diagnosis, never the test
+        h.update(f"unhashable {type(value).__name__} {type(err).__name__}".encode())
     return h.hexdigest()
 
 

@@ -507,12 +507,18 @@ def _global_random_state() -> tuple[Any, ...]:
     return state[0], state[1].tobytes(), state[2], state[3], state[4], random.getstate()
 
 
-def _observable(name: str, result: Any) -> Any:
-    """What a result shows of a student's solution: a layer's ``forward -> (out, cache)`` shows
-    ``out`` (the cache is the student's own business; its backward's results show the rest)."""
-    if name.endswith("forward") and isinstance(result, tuple) and len(result) == 2:
+def _observable(fn: Callable[..., Any], name: str, result: Any) -> Any:
+    """What a result shows of a student's solution. A numpy layer's cache is the student's own
+    business (its backward's results show the rest): ``*forward -> (out, cache)``, or ``f -> (out,
+    cache)`` where ``f_backward`` exists, shows ``out``; a longer tuple shows its arrays and numbers
+    (``h, c`` of ``lstm_forward -> (h, c, cache)``). A method (``GPT.forward -> (logits, loss)``)
+    returns no cache."""
+    layer = "." not in name and (name.endswith("forward") or f"{name}_backward" in getattr(fn, "__globals__", {}))
+    if not (layer and isinstance(result, tuple)):
+        return result
+    if len(result) == 2:
         return result[0]
-    return result
+    return tuple(item for item in result if isinstance(as_numpy(item), np.ndarray | numbers.Number))
 
 
 def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs: dict) -> T:
@@ -537,7 +543,7 @@ def _invoke(fn: Callable[..., T], updated: tuple[str, ...], args: tuple, kwargs:
     drew = _global_random_state() != before
     # a draw from the global generator makes the result unrepeatable: the draw itself is the print
     shown = ("drew from the global generator", changed) if drew else (
-        _observable(name, result), *(bound[a] for a in updated if a in bound), changed)
+        _observable(fn, name, result), *(bound[a] for a in updated if a in bound), changed)
     _RECORD.append((name, diagnosis.fingerprint(shown)))
     for arg, where in changed:
         fail(f"{name} changed its argument `{arg}`{where} in place: leave the inputs as they were "

@@ -26,6 +26,36 @@ def test_fingerprints_ignore_rounding_noise_but_not_mistakes():
     assert fingerprint(np.array([np.nan, np.inf])) != fingerprint(np.array([np.inf, np.nan]))
 
 
+def test_the_same_formula_written_another_way_has_the_same_fingerprint():
+    """A student's mistake is named when their results match the mutant's: their code orders
+    its sums differently, and their CPU may run other BLAS kernels than the build machine's."""
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        x, w = rng.normal(size=(16, 32)), rng.normal(size=(32, 8))
+        assert fingerprint(x @ w) == fingerprint(np.einsum("ik,kj->ij", x, w))
+        z = 3 * rng.normal(size=(8, 10))
+        shifted = np.exp(z - z.max(axis=1, keepdims=True))
+        assert fingerprint(shifted / shifted.sum(1, keepdims=True)) == fingerprint(np.exp(z) / np.exp(z).sum(1)[:, None])
+    # a gradient that is zero in exact arithmetic (a bias before batch norm) is noise beside the rest
+    grads = {"W": rng.normal(size=(3, 4)), "b": np.zeros(4)}
+    assert fingerprint(grads) == fingerprint({**grads, "b": np.full(4, 3e-16)}) == fingerprint({**grads, "b": -grads["b"]})
+    assert fingerprint(np.ones(3)) == fingerprint(np.nextafter(np.ones(3), 0))  # round values and their neighbours
+    assert fingerprint(0.5) == fingerprint(0.49999999999999994)
+    assert fingerprint(np.ones(3)) != fingerprint(np.full(3, 1 - 1e-4))
+    assert fingerprint(x) != fingerprint(2 * x) != fingerprint(x / 4)  # sum vs mean over 4 rows, a lost 1/2
+
+
+def test_float32_results_are_compared_at_float32_precision():
+    torch = pytest.importorskip("torch")
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        x, w = torch.randn(8, 64, generator=generator), torch.randn(64, 10, generator=generator)
+        assert fingerprint(x @ w) == fingerprint((x[:, :, None] * w[None]).sum(1))
+        s = 3 * torch.randn(4, 16, 16, generator=generator)
+        assert fingerprint(torch.softmax(s, -1)) == fingerprint(s.exp() / s.exp().sum(-1, keepdim=True))
+    assert fingerprint(x @ w) != fingerprint(1.02 * (x @ w))  # a mistake of a few percent still shows
+
+
 def test_a_record_matches_a_mistake_only_where_it_differs_from_the_reference():
     entry = {"calls": ["f", "f", "g"], "reference": ["r0", "r1", "r2"],
              "mistakes": [{"why": "adds one", "seen": 2, "differs": {"1": "m1"}},

@@ -445,14 +445,43 @@ def test_the_record_keeps_what_a_result_shows_not_how_it_is_stored():
     def strict(x):
         raise ValueError("no")
 
+    def lstm_forward(x, c_scale=2.0):  # outputs (h, c) and a cache
+        return np.tanh(x), c_scale * x, (x, np.tanh(x))
+
+    def own_cache_lstm_forward(x):
+        return np.tanh(x), 2.0 * x, {"gates": [x]}
+
+    reference, student = {}, {}  # two notebooks, each with reparameterize and its backward
+    exec("def reparameterize(x): return 2 * x, (x, 2.0)\ndef reparameterize_backward(dz, cache): ...", reference)
+    exec("def reparameterize(x): return 2 * x, {'std': 2.0}\ndef reparameterize_backward(dz, cache): ...", student)
+
     testing.reset_record()
     x = np.array([-1.0, 2.0])
     call(relu_forward, x)
     call(own_cache_relu_forward, x)
     with pytest.raises(ValueError):
         call(strict, x)
-    (_, a), (_, b), (_, c) = testing._RECORD
+    call(lstm_forward, x)
+    call(own_cache_lstm_forward, x)
+    call(lstm_forward, x, 3.0)
+    call(reference["reparameterize"], x)
+    call(student["reparameterize"], x)
+    (_, a), (_, b), (_, c), (_, d), (_, e), (_, f), (_, g), (_, h) = testing._RECORD
     assert a == b != c  # the same output whatever the cache; raising is a result of its own
+    assert d == e != f  # (h, c, cache): h and c count
+    assert g == h  # a function with a backward (reparameterize_backward) returns a cache too
+
+    def module(loss):
+        class GPT:
+            def forward(self, idx):
+                return idx, loss
+        return GPT()
+
+    testing.reset_record()
+    call(module(2.5).forward, x)
+    call(module(3.5).forward, x)
+    (name, a), (_, b) = testing._RECORD
+    assert name == "GPT.forward" and a != b  # a module's (logits, loss): the loss counts
 
 
 def test_torch_tensors_are_checked_like_arrays():
