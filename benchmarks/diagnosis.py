@@ -47,6 +47,8 @@ def check_chapter(course: Course, chapter_id: str) -> list[tuple[str, str, str]]
     """(cell, mutant's why, verdict) per rewritten mistake; verdict is named, unnamed or a problem."""
     module = _load(HERE / f"{chapter_id}.py")
     variants, fixes = module.VARIANTS, module.FIXES
+    if missing := [i for i in range(len(variants)) if i not in fixes]:
+        raise ValueError(f"{chapter_id}: no FIXES entry for variants {missing}")
     runs = [mutants.Mutant(v["cell"], v["fails"], v["mutant"], v["source"]) for v in variants]
     runs += [mutants.Mutant(v["cell"], v["fails"], "fixed", _fixed(v["source"], fixes[i])) for i, v in enumerate(variants)]
     outcomes = mutants.run(read_source(course.chapter(chapter_id).source), runs).outcomes

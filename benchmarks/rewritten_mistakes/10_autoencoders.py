@@ -57,6 +57,10 @@ def negative_elbo(x, logits, mu, log_var, beta=1.0):
 '''},
 ]
 
-FIXES = {0: ("bias=True", "bias=False"), 1: ("z = mu + noise * variance", "z = mu + noise * np.sqrt(variance)"),
+FIXES = {0: ("bias=True", "bias=False"),
+         1: [("z = mu + noise * variance", "z = mu + noise * np.sqrt(variance)"),
+             ("dlog_var = 0.5 * dz * noise * np.exp(log_var)", "dlog_var = 0.5 * dz * noise * np.exp(0.5 * log_var)")],
          2: ("- log_var[n].sum())", "- log_var[n].sum() - K)"),
-         3: ("recon = np.mean(", "recon = (1.0 / N) * np.sum(")}
+         3: [("recon = np.mean(np.logaddexp(0.0, logits) - x * logits)",
+              "recon = np.sum(np.logaddexp(0.0, logits) - x * logits) / N"),
+             ("dlogits = (p - x) / (N * D)", "dlogits = (p - x) / N")]}

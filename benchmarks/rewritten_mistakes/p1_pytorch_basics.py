@@ -59,4 +59,8 @@ def evaluate(model, loader, loss_fn, device):
 
 FIXES = {0: ("    d = sx.unsqueeze(1) - sy.unsqueeze(0)\n    return d * d\n",
              "    d = X.unsqueeze(1) - Y.unsqueeze(0)\n    return (d * d).sum(-1)\n"),
-         1: ("loss = nll.sum()", "loss = nll.mean()")}
+         1: ("loss = nll.sum()", "loss = nll.mean()"),
+         2: [("    batch_losses = []\n", "    batch_losses, sizes = [], []\n"),
+             ("        batch_losses.append(loss.item())\n",
+              "        batch_losses.append(loss.item() * len(targets))\n        sizes.append(len(targets))\n"),
+             ("    return float(sum(batch_losses) / len(batch_losses))", "    return float(sum(batch_losses) / sum(sizes))")]}
