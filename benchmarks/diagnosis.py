@@ -23,6 +23,7 @@ from types import ModuleType
 from autograder import mutants
 from autograder.authoring import read_source
 from autograder.course import Course
+from autograder.release import diagnosis_is_current
 
 HERE = Path(__file__).resolve().parent / "rewritten_mistakes"
 
@@ -53,7 +54,7 @@ def check_chapter(course: Course, chapter_id: str) -> list[tuple[str, str, str]]
     runs += [mutants.Mutant(v["cell"], v["fails"], "fixed", _fixed(v["source"], fixes[i])) for i, v in enumerate(variants)]
     outcomes = mutants.run(read_source(course.chapter(chapter_id).source), runs).outcomes
     rows = []
-    for variant, wrong, fixed in zip(variants, outcomes, outcomes[len(variants):], strict=False):
+    for variant, wrong, fixed in zip(variants, outcomes[:len(variants)], outcomes[len(variants):], strict=True):
         if not wrong.caught_by_a_check:
             verdict = f"PROBLEM: not failed by a check ({wrong.error or 'passed'})"
         elif not fixed.passed:
@@ -71,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     course = Course.load()
     chapters = args.chapters or sorted(p.stem for p in HERE.glob("*.py"))
-    stale = [c for c in chapters if not _current(course, c)]
+    stale = [c for c in chapters if not diagnosis_is_current(course.chapter(c))]
     if stale:
         sys.exit(f"the known-mistake tables of {', '.join(stale)} are stale: run ./course build first")
     counts = {"named": 0, "unnamed": 0, "problem": 0}
@@ -83,12 +84,6 @@ def main() -> None:
     print(f"\n{counts['named']} of {total} rewritten mistakes named, {counts['unnamed']} not"
           + (f"; {counts['problem']} PROBLEMS (see above)" if counts["problem"] else ""))
     sys.exit(1 if counts["problem"] else 0)
-
-
-def _current(course: Course, chapter_id: str) -> bool:
-    from autograder.release import diagnosis_is_current
-
-    return diagnosis_is_current(course.chapter(chapter_id))
 
 
 if __name__ == "__main__":
